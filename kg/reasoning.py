@@ -1,0 +1,139 @@
+"""Reason: OWL RL materialisation for queries (SPARQL rules) and the HermiT consistency check."""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from . import INFERRED_GRAPH, NSP
+
+PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+"""
+
+# Each rule is a CONSTRUCT over the union of all graphs that yields only triples not yet present.
+RULES: dict[str, str] = {
+    # cax-sco and cax-eqc1/2 for named classes
+    "subclass": """CONSTRUCT { ?x a ?d } WHERE {
+        ?x a ?c . ?c (rdfs:subClassOf|owl:equivalentClass|^owl:equivalentClass)+ ?d .
+        FILTER(isIRI(?d) && ?c != ?d) FILTER NOT EXISTS { ?x a ?d } }""",
+    # prp-spo1
+    "subproperty": """CONSTRUCT { ?x ?q ?y } WHERE {
+        ?p rdfs:subPropertyOf+ ?q . FILTER(?p != ?q) ?x ?p ?y . FILTER NOT EXISTS { ?x ?q ?y } }""",
+    # prp-inv1/2
+    "inverse": """CONSTRUCT { ?y ?q ?x } WHERE {
+        { ?p owl:inverseOf ?q } UNION { ?q owl:inverseOf ?p }
+        ?x ?p ?y . FILTER(!isLiteral(?y)) FILTER NOT EXISTS { ?y ?q ?x } }""",
+    # cls-int1 with cls-hv1 and cls-svf1 members: C ≡ (A ⊓ ∃p.D ⊓ p∋v ...), first member a named class
+    "defined-class": """CONSTRUCT { ?x a ?C } WHERE {
+        ?C owl:equivalentClass ?I . FILTER(isIRI(?C)) ?I owl:intersectionOf ?list .
+        ?list rdf:first ?first . FILTER(isIRI(?first)) ?x a ?first .
+        FILTER NOT EXISTS { ?x a ?C }
+        FILTER NOT EXISTS {
+            ?list rdf:rest*/rdf:first ?m .
+            FILTER NOT EXISTS { ?x a ?m }
+            FILTER NOT EXISTS { ?m owl:onProperty ?p ; owl:hasValue ?v . ?x ?p ?v }
+            FILTER NOT EXISTS { ?m owl:onProperty ?p2 ; owl:someValuesFrom ?D . ?x ?p2 ?y . ?y a ?D }
+        } }""",
+}
+
+
+@dataclass
+class MaterialisationReport:
+    rounds: int = 0
+    added: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.added.values())
+
+
+def materialise(store: ox.Store, max_rounds: int = 20) -> MaterialisationReport:
+    """Apply the rules to a fixpoint; inferred triples go into the inferred graph only."""
+    graph = ox.NamedNode(INFERRED_GRAPH)
+    report = MaterialisationReport(added={name: 0 for name in RULES})
+    for _ in range(max_rounds):
+        report.rounds += 1
+        new = 0
+        for name, rule in RULES.items():
+            triples = {t for t in store.query(PREFIXES + rule, use_default_graph_as_union=True)}
+            if triples:
+                store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+                report.added[name] += len(triples)
+                new += len(triples)
+        if not new:
+            break
+    return report
+
+
+class ReasonerUnavailable(Exception):
+    """HermiT cannot run (no Java); the message says what to install."""
+
+
+@dataclass
+class ConsistencyReport:
+    consistent: bool
+    classified: dict[str, set[str]] = field(default_factory=dict)  # defined class IRI -> individuals
+    explanation: str = ""
+
+
+DEFINED_CLASSES = ("PrivateDataFlow", "PrivateDataPartnership", "StatuteBasedDataFlow")
+_DATE = re.compile(r'"(\d{4}-\d{2}-\d{2})"\^\^<http://www\.w3\.org/2001/XMLSchema#date>')
+_UNSUPPORTED = re.compile(r'\^\^<http://www\.w3\.org/2001/XMLSchema#(gYear|gYearMonth|duration)>')
+_IMPORTS = "<http://www.w3.org/2002/07/owl#imports>"
+
+
+def hermit_ntriples(triples: Iterable[ox.Triple]) -> str:
+    """N-Triples for HermiT: xsd:date becomes xsd:dateTime (HermiT rejects xsd:date), unsupported types dropped,
+    and owl:imports removed (everything is already merged; owlready2 would otherwise fetch them over the network)."""
+    lines = []
+    for t in triples:
+        line = f"{t.subject} {t.predicate} {t.object} ."
+        if _UNSUPPORTED.search(line) or str(t.predicate) == _IMPORTS:
+            continue
+        lines.append(_DATE.sub(r'"\1T00:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime>', line))
+    return "\n".join(lines) + "\n"
+
+
+def check_consistency(triples: Iterable[ox.Triple]) -> ConsistencyReport:
+    """Run HermiT (owlready2) on ontology + data; classify the defined classes' instances."""
+    if shutil.which("java") is None:
+        raise ReasonerUnavailable(
+            "HermiT needs a Java runtime and none was found on PATH. "
+            "Install one (Debian: apt-get install default-jre-headless) and run `kg reason` again.")
+    import owlready2  # imported late: it is slow to import and only this step needs it
+
+    with tempfile.TemporaryDirectory() as tmp:
+        nt = Path(tmp) / "kg.nt"
+        nt.write_text(hermit_ntriples(triples), encoding="utf-8")
+        world = owlready2.World()
+        try:
+            with open(nt, "rb") as handle:
+                onto = world.get_ontology("https://w3id.org/nso-partnership/reasoning-copy").load(fileobj=handle, format="ntriples")
+        except owlready2.OwlReadyError as exc:
+            raise ReasonerUnavailable(f"owlready2 could not read the reasoning copy: {_first_line(str(exc))}") from None
+        try:
+            with onto:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError as exc:
+            return ConsistencyReport(False, explanation=_first_line(str(exc)) or "HermiT found the ontology and data inconsistent")
+        except owlready2.base.OwlReadyJavaError as exc:
+            raise ReasonerUnavailable(f"HermiT failed to run: {_first_line(str(exc))}") from None
+        classified: dict[str, set[str]] = {}
+        for name in DEFINED_CLASSES:
+            cls = world[NSP + name]
+            classified[NSP + name] = {i.iri for i in cls.instances()} if cls is not None else set()
+        return ConsistencyReport(True, classified)
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:500]
+    return ""

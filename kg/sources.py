@@ -1,0 +1,111 @@
+"""Load: find the source files and parse each strictly into its own named graph."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pyoxigraph as ox
+
+from . import BASE, GRAPH, project_root
+
+FORMATS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+}
+SOURCE_DIRS = ("ontology", "data")
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+class LoadError(Exception):
+    """A source file that cannot be read as RDF; the message names the file and line."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
+        self.path, self.line, self.column, self.detail = str(path), line, column, message
+        where = self.path + (f":{line}" if line else "") + (f":{column}" if line and column else "")
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    graph: str  # IRI of the named graph the file is loaded into
+
+    @property
+    def kind(self) -> str:
+        """'ontology' or 'data', from the top-level folder."""
+        return self.path.relative_to(project_root()).parts[0] if self.path.is_relative_to(project_root()) else "data"
+
+
+def graph_iri(path: Path, root: Path | None = None) -> str:
+    """The named-graph IRI for a file: GRAPH + its path below the project root, without extension."""
+    root = root or project_root()
+    try:
+        rel = path.resolve().relative_to(root)
+    except ValueError:
+        rel = Path("import") / path.name
+    return GRAPH + rel.with_suffix("").as_posix()
+
+
+def discover(root: Path | None = None) -> list[SourceFile]:
+    """Every RDF file under ontology/ and data/, in a stable order."""
+    root = root or project_root()
+    files: list[SourceFile] = []
+    for top in SOURCE_DIRS:
+        for path in sorted((root / top).rglob("*")):
+            if path.is_file() and path.suffix in FORMATS:
+                files.append(SourceFile(path, graph_iri(path, root)))
+    return files
+
+
+def source_for(path: Path, root: Path | None = None) -> SourceFile:
+    """A SourceFile for an arbitrary path (used by `kg validate FILE`)."""
+    if path.suffix not in FORMATS:
+        raise LoadError(path, f"unknown RDF file extension {path.suffix!r} (expected one of {', '.join(FORMATS)})")
+    return SourceFile(path.resolve(), graph_iri(path, root))
+
+
+def parse(source: SourceFile) -> list[ox.Quad]:
+    """Parse one file strictly; triples go into the file's graph, named graphs of TriG/N-Quads are kept."""
+    path = source.path
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoadError(path, f"cannot read file: {exc.strerror}") from None
+    if size > MAX_FILE_BYTES:
+        raise LoadError(path, f"file is {size} bytes, larger than the limit of {MAX_FILE_BYTES}")
+    fmt = FORMATS[path.suffix]
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise LoadError(path, f"not valid UTF-8 (byte {exc.start})", line) from None
+    graph = ox.NamedNode(source.graph)
+    quads: list[ox.Quad] = []
+    try:
+        for q in ox.parse(data, format=fmt, base_iri=BASE):
+            g = graph if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name
+            quads.append(ox.Quad(q.subject, q.predicate, q.object, g))
+    except SyntaxError as exc:
+        raise LoadError(path, _clean(exc.msg), exc.lineno, exc.offset) from None
+    except ValueError as exc:  # e.g. JSON-LD remote context refused
+        raise LoadError(path, str(exc)) from None
+    if not quads:
+        raise LoadError(path, "file holds no RDF statements (empty or only prefixes)")
+    return quads
+
+
+def _clean(msg: str) -> str:
+    """Drop pyoxigraph's 'Parser error at line N between columns A and B:' prefix (we print our own)."""
+    head, sep, rest = msg.partition(": ")
+    return rest if sep and head.startswith("Parser error") else msg
+
+
+def load_all(sources: Iterable[SourceFile]) -> Iterator[tuple[SourceFile, list[ox.Quad]]]:
+    """Parse each source in turn; the first bad file raises LoadError."""
+    for source in sources:
+        yield source, parse(source)

@@ -1,0 +1,104 @@
+"""Store: the on-disk pyoxigraph store, rebuilt beside the old one and swapped in atomically."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pyoxigraph as ox
+
+CURRENT = "current"
+KEEP_PREVIOUS = 1  # older stores kept after a swap, so a reader of the previous store is not cut off
+
+
+class StoreMissing(Exception):
+    """No store has been built yet in the data directory."""
+
+
+@contextlib.contextmanager
+def build_lock(data_dir: Path) -> Iterator[None]:
+    """One build at a time per data directory."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another build is running on {data_dir}") from None
+        yield
+
+
+def current_path(data_dir: Path) -> Path:
+    """The directory of the store now in use."""
+    link = data_dir / CURRENT
+    if not link.exists():
+        raise StoreMissing(f"no store in {data_dir}: run `kg build` first")
+    return link.resolve()
+
+
+def open_store(data_dir: Path) -> ox.Store:
+    """Open the current store read-only (many readers may do so at once)."""
+    return ox.Store.read_only(str(current_path(data_dir)))
+
+
+def write_new(data_dir: Path, fill: Callable[[ox.Store], None]) -> Path:
+    """Create a new store directory, let `fill` load it, and swap it in only when complete.
+
+    If `fill` raises or the process dies, `current` still points to the previous store; the
+    half-written directory is removed on the next build.
+    """
+    with build_lock(data_dir):
+        _remove_orphans(data_dir)
+        new_dir = data_dir / f"store-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
+        new_dir.mkdir()  # fails if it exists: a build never writes into an existing store
+        store = ox.Store(str(new_dir))
+        try:
+            fill(store)
+            store.flush()
+            store.optimize()
+        except BaseException:
+            del store
+            shutil.rmtree(new_dir, ignore_errors=True)
+            raise
+        del store  # closes the database before it becomes visible
+        _swap(data_dir, new_dir)
+        _remove_old(data_dir, new_dir)
+        return new_dir
+
+
+def _swap(data_dir: Path, new_dir: Path) -> None:
+    tmp_link = data_dir / f".{CURRENT}.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp_link.unlink()
+    os.symlink(new_dir.name, tmp_link)
+    os.replace(tmp_link, data_dir / CURRENT)  # atomic on POSIX
+    fd = os.open(data_dir, os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _stores(data_dir: Path) -> list[Path]:
+    return sorted((p for p in data_dir.glob("store-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+
+
+def _remove_orphans(data_dir: Path) -> None:
+    """Directories of builds that never completed (newer than the current store)."""
+    try:
+        current = current_path(data_dir)
+    except StoreMissing:
+        current = None
+    for path in _stores(data_dir):
+        if current is None or (path != current and path.stat().st_mtime > current.stat().st_mtime):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_old(data_dir: Path, keep: Path) -> None:
+    old = [p for p in _stores(data_dir) if p != keep]
+    for path in old[: max(0, len(old) - KEEP_PREVIOUS)]:
+        shutil.rmtree(path, ignore_errors=True)
