@@ -1,0 +1,73 @@
+"""Legal content: positions match the table derived from the cited sources; every fact has evidence."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from kg import queries
+
+EXPECTED_DIR = Path(__file__).parent / "expected"
+COUNTRY = "http://publications.europa.eu/resource/authority/country/"
+POS = "https://w3id.org/nso-partnership/vocab/legal-position/"
+REQUIRED_TOPICS = ("private-data-access", "statistical-confidentiality", "microdata-access")
+
+
+def expected_positions() -> dict[str, tuple[str, set[str]]]:
+    """iso3 -> (position, article numbers), from every tests/expected/private-data-positions*.csv."""
+    out: dict[str, tuple[str, set[str]]] = {}
+    for path in sorted(EXPECTED_DIR.glob("private-data-positions*.csv")):
+        for row in csv.DictReader(path.open(encoding="utf-8")):
+            assert row["iso3"] not in out, f"{row['iso3']} listed twice ({path.name})"
+            assert row["source"].startswith("http"), f"{path.name}: {row['iso3']} has no source URL"
+            out[row["iso3"]] = (row["position"], {a.strip() for a in row["articles"].split(";") if a.strip()})
+    return out
+
+
+def jurisdictions() -> set[str]:
+    """ISO3 codes of the jurisdiction files under data/laws/ (not the Generic Law)."""
+    return {p.stem.upper() for p in (ROOT / "data" / "laws").glob("*.ttl") if not p.stem.startswith("int-")}
+
+
+def test_private_data_positions_match_the_expected_table(store):
+    result = queries.run(store, queries.resolve("legal-positions", ROOT), {"topic": "topic:private-data-access"})
+    _, rows = queries.rows(result)
+    actual = {}
+    for r in rows:
+        iso3 = r["country"].value.removeprefix(COUNTRY)
+        articles = {a.strip() for a in (r["articles"].value if r["articles"] else "").split(";") if a.strip()}
+        assert iso3 not in actual, f"{iso3} has more than one private-data position"
+        actual[iso3] = (r["position"].value.removeprefix(POS), articles)
+    assert actual == expected_positions()
+
+
+def test_every_jurisdiction_has_the_required_positions(store):
+    missing = []
+    for iso3 in sorted(jurisdictions()):
+        for topic in REQUIRED_TOPICS:
+            ask = f"""ASK {{ ?p a nsp:JurisdictionPosition ; nsp:jurisdiction <{COUNTRY}{iso3}> ;
+                        nsp:topic <https://w3id.org/nso-partnership/vocab/legal-topic/{topic}> }}"""
+            if not bool(queries.run(store, ask)):
+                missing.append(f"{iso3}/{topic}")
+    assert missing == []
+
+
+def test_every_effect_position_and_mapping_has_a_source_url_and_a_confidence(store):
+    lacking = f"""SELECT ?fact WHERE {{
+        VALUES ?kind {{ nsp:ProvisionEffect nsp:JurisdictionPosition }}
+        ?fact a ?kind .
+        FILTER NOT EXISTS {{ ?fact nsp:evidence ?e . ?e nsp:sourceDocument/foaf:page ?url ;
+                              nsp:confidence ?c . FILTER(isIRI(?url)) VALUES ?c {{ conf:seen conf:recalled }} }} }}"""
+    _, rows = queries.rows(queries.run(store, lacking))
+    assert [r["fact"].value for r in rows] == []
+
+
+@pytest.mark.parametrize("iso3", sorted(expected_positions()))
+def test_cited_articles_exist_in_that_jurisdiction(store, iso3: str):
+    position, articles = expected_positions()[iso3]
+    for number in articles:
+        ask = f"""ASK {{ ?art eli:number "{number}" ; eli:is_part_of+ ?law .
+                       ?law eli:jurisdiction <{COUNTRY}{iso3}> }}"""
+        assert bool(queries.run(store, ask)), f"{iso3}: article {number} not in the graph"
