@@ -1,6 +1,8 @@
 """Load: find the source files and parse each strictly into its own named graph."""
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -15,7 +17,12 @@ FORMATS: dict[str, ox.RdfFormat] = {
     ".nt": ox.RdfFormat.N_TRIPLES,
     ".nq": ox.RdfFormat.N_QUADS,
     ".jsonld": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
 }
+# JSON-LD contexts the project ships: a document may name them by IRI and they are inlined from here;
+# any other remote @context is refused, never fetched.
+SHIPPED_CONTEXTS = {BASE + "context.jsonld": Path(__file__).parent / "contexts" / "nsp.jsonld"}
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 SOURCE_DIRS = ("ontology", "data")
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
@@ -84,6 +91,10 @@ def parse(source: SourceFile) -> list[ox.Quad]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise LoadError(path, f"not valid UTF-8 (byte {exc.start})", line) from None
+    if fmt == ox.RdfFormat.RDF_XML:
+        _refuse_dtd(path, data)
+    elif fmt == ox.RdfFormat.JSON_LD:
+        data = _inline_contexts(path, data)
     graph = ox.NamedNode(source.graph)
     quads: list[ox.Quad] = []
     try:
@@ -92,11 +103,61 @@ def parse(source: SourceFile) -> list[ox.Quad]:
             quads.append(ox.Quad(q.subject, q.predicate, q.object, g))
     except SyntaxError as exc:
         raise LoadError(path, _clean(exc.msg), exc.lineno, exc.offset) from None
-    except ValueError as exc:  # e.g. JSON-LD remote context refused
+    except MemoryError:
+        raise LoadError(path, "a single token (such as a literal) is larger than the parser's 16 MB limit") from None
+    except ValueError as exc:
         raise LoadError(path, str(exc)) from None
     if not quads:
         raise LoadError(path, "file holds no RDF statements (empty or only prefixes)")
     return quads
+
+
+def _refuse_dtd(path: Path, data: bytes) -> None:
+    """XML with a document type declaration can expand entities without bound ("billion laughs") or
+    name external files: refuse it outright, before any XML parser sees it."""
+    m = _DTD.search(data)
+    if m:
+        raise LoadError(path, "XML document type declarations (<!DOCTYPE>/<!ENTITY>) are refused: "
+                              "entity expansion is not allowed", data[: m.start()].count(b"\n") + 1)
+
+
+def _inline_contexts(path: Path, data: bytes) -> bytes:
+    """Replace references to shipped JSON-LD contexts by their content; refuse any other remote context."""
+    try:
+        doc = json.loads(data)
+    except RecursionError:
+        raise LoadError(path, "JSON nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise LoadError(path, f"not JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    changed = False
+
+    def resolve(ctx):
+        nonlocal changed
+        if isinstance(ctx, str):
+            if ctx in SHIPPED_CONTEXTS:
+                changed = True
+                return json.loads(SHIPPED_CONTEXTS[ctx].read_text())["@context"]
+            raise LoadError(path, f"remote JSON-LD @context {ctx!r} is not fetched; use a shipped context "
+                                  f"({', '.join(SHIPPED_CONTEXTS)}) or put the context inline")
+        if isinstance(ctx, list):
+            return [resolve(c) for c in ctx]
+        return ctx
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "@context" in node:
+                node["@context"] = resolve(node["@context"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    try:
+        walk(doc)
+    except RecursionError:
+        raise LoadError(path, "JSON nested too deeply") from None
+    return json.dumps(doc).encode() if changed else data
 
 
 def _clean(msg: str) -> str:

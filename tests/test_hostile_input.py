@@ -1,0 +1,88 @@
+"""Hostile input at the door: entity expansion, remote contexts, deep nesting, huge tokens, bad encodings.
+Each gets a clear error naming the file (never a crash, a hang or a network call)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_kg
+from kg.sources import LoadError, parse, source_for
+
+RDF_OPEN = '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">'
+LAUGHS = ('<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+          + "".join(f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(9))
+          + ']>\n' + RDF_OPEN + '<rdf:Description rdf:about="http://example.org/a"><ex:p>&j;</ex:p>'
+          '</rdf:Description></rdf:RDF>\n')
+XXE = ('<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n' + RDF_OPEN
+       + '<rdf:Description rdf:about="http://example.org/a"><ex:p>&x;</ex:p></rdf:Description></rdf:RDF>\n')
+
+
+def _load(tmp_path: Path, name: str, content: str | bytes) -> list:
+    path = tmp_path / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return parse(source_for(path, tmp_path))
+
+
+@pytest.mark.parametrize("content", [LAUGHS, XXE], ids=["billion-laughs", "external-entity"])
+def test_xml_with_a_dtd_is_refused_before_parsing(tmp_path: Path, content: str):
+    started = time.perf_counter()
+    with pytest.raises(LoadError, match="document type declarations") as err:
+        _load(tmp_path, "evil.rdf", content)
+    assert err.value.line == 2
+    assert time.perf_counter() - started < 1  # no expansion happened
+
+
+def test_plain_rdf_xml_still_loads(tmp_path: Path):
+    quads = _load(tmp_path, "ok.rdf", '<?xml version="1.0"?>\n' + RDF_OPEN
+                  + '<rdf:Description rdf:about="http://example.org/a"><ex:p>v</ex:p></rdf:Description></rdf:RDF>\n')
+    assert len(quads) == 1
+
+
+def test_remote_jsonld_context_is_refused_not_fetched(tmp_path: Path):
+    doc = '{"@context": "http://203.0.113.9/ctx.jsonld", "@id": "http://example.org/a", "name": "x"}'
+    with pytest.raises(LoadError, match="remote JSON-LD @context 'http://203.0.113.9/ctx.jsonld' is not fetched"):
+        _load(tmp_path, "remote.jsonld", doc)
+
+
+def test_shipped_jsonld_context_is_inlined(tmp_path: Path):
+    doc = ('{"@context": "https://w3id.org/nso-partnership/context.jsonld", '
+           '"@id": "id/org/INT-X", "skos:prefLabel": "X"}')
+    quads = _load(tmp_path, "local.jsonld", doc)
+    assert [(q.subject.value, q.predicate.value) for q in quads] == [
+        ("https://w3id.org/nso-partnership/id/org/INT-X", "http://www.w3.org/2004/02/skos/core#prefLabel")]
+
+
+def test_deeply_nested_turtle_parses_without_crashing(tmp_path: Path):
+    nested = "@prefix ex: <http://example.org/> .\nex:a ex:p " + "[ ex:p " * 50_000 + "ex:o" + " ]" * 50_000 + " .\n"
+    assert len(_load(tmp_path, "deep.ttl", nested)) == 50_001
+
+
+def test_deeply_nested_jsonld_is_a_clear_error(tmp_path: Path):
+    doc = '{"@id": "http://example.org/a", "http://example.org/p": ' + '{"http://example.org/p": ' * 100_000 + '"x"' + "}" * 100_001
+    with pytest.raises(LoadError, match="nested too deeply"):
+        _load(tmp_path, "deep.jsonld", doc)
+
+
+def test_huge_literal_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(LoadError, match="16 MB"):
+        _load(tmp_path, "huge.nt", '<http://example.org/a> <http://example.org/p> "' + "x" * 20_000_000 + '" .\n')
+
+
+@pytest.mark.parametrize("content,words", [
+    ('<http://example.org/a> <http://example.org/p> "\\q" .\n', "escape"),
+    ('<http://example.org/a> <http://example.org/p> "\\uD800" .\n', "not a valid unicode"),
+    ("\ufeff@prefix ex: <http://example.org/> .\nex:a ex:p ex:o .\n".encode("utf-16"), "UTF-8"),
+], ids=["bad-escape", "lone-surrogate", "utf-16"])
+def test_bad_unicode_and_wrong_encodings_are_clear_errors(tmp_path: Path, content, words: str):
+    with pytest.raises(LoadError, match=words):
+        _load(tmp_path, "bad.nt" if isinstance(content, str) else "bad.ttl", content)
+
+
+def test_hostile_file_in_a_build_gives_no_traceback(mini_project: Path, tmp_path: Path):
+    (mini_project / "data" / "evil.rdf").write_text(LAUGHS)
+    result = run_kg("build", root=mini_project, data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "data/evil.rdf:2: XML document type declarations" in result.stderr
+    assert "Traceback" not in result.stderr
