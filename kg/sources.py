@@ -63,7 +63,8 @@ def discover(root: Path | None = None) -> list[SourceFile]:
     files: list[SourceFile] = []
     for top in SOURCE_DIRS:
         for path in sorted((root / top).rglob("*")):
-            if path.is_file() and path.suffix in FORMATS:
+            hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+            if path.is_file() and path.suffix in FORMATS and not hidden:
                 files.append(SourceFile(path, graph_iri(path, root)))
     return files
 
