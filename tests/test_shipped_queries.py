@@ -1,0 +1,107 @@
+"""Exact answers of the legal canned queries on the shipped data, checked against an independent
+computation: rdflib over the source files and plain Python graph walks (no SPARQL)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import rdflib
+from rdflib import RDF, URIRef
+
+from conftest import ROOT
+from kg import NSP, queries
+from kg.sources import discover
+
+ELI = rdflib.Namespace("http://data.europa.eu/eli/ontology#")
+N = rdflib.Namespace(NSP)
+MOD = "https://w3id.org/nso-partnership/vocab/legal-modality/"
+TOPIC = "https://w3id.org/nso-partnership/vocab/legal-topic/"
+CONF = "https://w3id.org/nso-partnership/vocab/confidence/"
+
+
+@lru_cache(maxsize=1)
+def graph() -> rdflib.Graph:
+    g = rdflib.Graph()
+    for source in discover(ROOT):
+        g.parse(source.path, format={".ttl": "turtle", ".jsonld": "json-ld", ".nt": "nt", ".nq": "nquads", ".trig": "trig", ".rdf": "xml"}[source.path.suffix])
+    return g
+
+
+def top_law(node: URIRef) -> URIRef:
+    seen = set()
+    while (parent := graph().value(node, ELI.is_part_of)) is not None and node not in seen:
+        seen.add(node)
+        node = parent
+    return node
+
+
+def descendants(law: URIRef) -> set[URIRef]:
+    out, todo = set(), [law]
+    while todo:
+        for child in graph().subjects(ELI.is_part_of, todo.pop()):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def select(store, name: str, params: dict | None = None) -> list[dict]:
+    _, rows = queries.rows(queries.run(store, queries.resolve(name, ROOT), params or {}))
+    return [{k: (v.value if v is not None else None) for k, v in r.items()} for r in rows]
+
+
+def test_private_data_access_rows(store):
+    g = graph()
+    expected = set()
+    for effect in g.subjects(N.topic, URIRef(TOPIC + "private-data-access")):
+        if (effect, RDF.type, N.ProvisionEffect) not in g:
+            continue
+        if str(g.value(effect, N.modality)) not in {MOD + m for m in ("obligation-to-provide", "right-of-access", "permission")}:
+            continue
+        article = g.value(effect, N.grantedBy)
+        law = top_law(article)
+        if (law, ELI.in_force, ELI["InForce-notInForce"]) in g:
+            continue
+        for country in g.objects(law, ELI.jurisdiction):
+            expected.add((str(country), str(law), str(article), str(g.value(effect, N.modality))))
+    actual = {(r["country"], r["law"], r["article"], r["modality"]) for r in select(store, "private-data-access")}
+    assert actual == expected and len(actual) >= 35
+
+
+def test_private_data_access_for_one_country(store):
+    rows = select(store, "private-data-access", {"country": "country:FRA"})
+    assert {r["number"] for r in rows} == {"3 bis"}
+    assert all(r["country"].endswith("/FRA") for r in rows)
+
+
+def test_statistical_laws_rows(store):
+    g = graph()
+    expected = {}
+    for law in g.subjects(RDF.type, N.StatisticalLaw):
+        parts = descendants(law)
+        effects = {e for p in parts for e in g.subjects(N.grantedBy, p)}
+        for country in g.objects(law, ELI.jurisdiction):
+            expected[(str(country), str(law))] = (len(parts), len(effects))
+    actual = {(r["country"], r["law"]): (int(r["articles"]), int(r["effects"])) for r in select(store, "statistical-laws")}
+    assert actual == expected
+
+
+def test_law_articles_of_canada(store):
+    law = URIRef("https://w3id.org/nso-partnership/eli/can/act/1985/s-19")
+    expected = {str(a): len(set(graph().subjects(N.grantedBy, a))) for a in descendants(law)}
+    rows = select(store, "law-articles", {"law": str(law)})
+    assert {r["article"]: int(r["effects"]) for r in rows} == expected
+    numbers = [r["number"] for r in rows]
+    assert numbers.index("5") < numbers.index("13")  # natural order, not string order
+
+
+def test_recalled_facts_rows(store):
+    g = graph()
+    kinds = {N.ProvisionEffect, N.JurisdictionPosition, N.ProvisionMapping, N.Difficulty, N.LessonLearned}
+    expected = set()
+    for fact, evidence in g.subject_objects(N.evidence):
+        if not kinds & set(g.objects(fact, RDF.type)):
+            continue
+        confidences = {str(g.value(e, N.confidence)) for e in g.objects(fact, N.evidence)}
+        if confidences == {CONF + "recalled"}:
+            expected.add(str(fact))
+    assert {r["fact"] for r in select(store, "recalled-facts")} == expected
