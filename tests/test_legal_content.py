@@ -31,6 +31,10 @@ def jurisdictions() -> set[str]:
     return {p.stem.upper() for p in (ROOT / "data" / "laws").glob("*.ttl") if not p.stem.startswith("int-")}
 
 
+def test_at_least_35_jurisdictions_are_covered():
+    assert len(jurisdictions()) >= 35, sorted(jurisdictions())
+
+
 def test_private_data_positions_match_the_expected_table(store):
     result = queries.run(store, queries.resolve("legal-positions", ROOT), {"topic": "topic:private-data-access"})
     _, rows = queries.rows(result)
