@@ -105,3 +105,51 @@ def test_recalled_facts_rows(store):
         if confidences == {CONF + "recalled"}:
             expected.add(str(fact))
     assert {r["fact"] for r in select(store, "recalled-facts")} == expected
+
+
+def _year(literal) -> int:
+    return int(str(literal)[:4])
+
+
+def test_laws_amended_after_2015(store):
+    g = graph()
+    expected = set()
+    for act, target in g.subject_objects(ELI.amends):
+        date = g.value(act, ELI.date_document) or g.value(act, ELI.date_publication)
+        if date is not None and _year(date) > 2015:
+            expected.add((str(act), str(target)))
+    rows = select(store, "laws-amended-after", {"year": "2015"})
+    assert {(r["act"], r["target"]) for r in rows} == expected
+    assert all(int(r["date"][:4]) > 2015 for r in rows)
+
+
+def test_law_in_year_keeps_only_effects_in_force(store):
+    g = graph()
+    year = 2005
+    expected = set()
+    for effect in g.subjects(RDF.type, N.ProvisionEffect):
+        article = g.value(effect, N.grantedBy)
+        law = top_law(article)
+        law_date, start, end = g.value(law, ELI.date_document), g.value(effect, N.effectiveFrom), g.value(effect, N.effectiveUntil)
+        if (law_date is not None and _year(law_date) > year) or (start is not None and _year(start) > year) \
+                or (end is not None and _year(end) < year):
+            continue
+        if (law, ELI.jurisdiction, URIRef("http://publications.europa.eu/resource/authority/country/FRA")) in g:
+            expected.add((str(article), str(g.value(effect, N.modality))))
+    rows = select(store, "law-in-year", {"year": str(year), "country": "country:FRA"})
+    assert {(r["article"], r["modality"]) for r in rows} == expected
+    art3bis = [r for r in rows if r["number"] == "3 bis"]
+    assert art3bis and all(r["laterAmendment"] == "2016-10-07" for r in art3bis)
+
+
+def test_articles_and_glos_counterparts(store):
+    g = graph()
+    model = set(g.subjects(RDF.type, N.ModelLaw))
+    mapped_targets = set(g.objects(None, N.targetProvision))
+    glos_articles = {a for m in model for a in descendants(m)}
+    assert {r["article"] for r in select(store, "glos-articles-without-counterpart")} == {str(a) for a in glos_articles - mapped_targets}
+    mapped_sources = {s for m in g.subjects(RDF.type, N.ProvisionMapping) if g.value(m, N.targetProvision) in glos_articles
+                      for s in [g.value(m, N.sourceProvision)]}
+    national = {g.value(e, N.grantedBy) for e in g.subjects(RDF.type, N.ProvisionEffect)}
+    national = {a for a in national if top_law(a) not in model}
+    assert {r["article"] for r in select(store, "articles-without-glos-counterpart")} == {str(a) for a in national - mapped_sources}
