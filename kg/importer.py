@@ -1,0 +1,985 @@
+"""Import: partnership cases from a CSV (or .xlsx) with the columns of the cases dossier -> one Turtle
+file per case under data/cases/, validated with the rest of the graph first, written all or nothing.
+
+Cell formats (the importer reads both the dossier's free text and the form `kg export --format csv`
+writes; the exported form makes the round trip lossless):
+
+- list cells (organisations, partners, countries, partner_sectors) are split on ';' outside
+  parentheses and brackets; an item is `Name (note)`. Exported partners carry their roles:
+  `Name [data-supplier, adviser] (note)`.
+- outcome: `successful: reason` (also `successful (reason)` in the dossier).
+- difficulties and lessons: exported as `category: text | category: text`; free text is split into
+  items on ';' and sentence ends and each item gets a category from keywords (deterministic).
+- legal_basis: free text, kept as `nsp:legalBasisNote`; exported with the resolved laws or
+  articles in brackets, relative to the base: `text [eli/can/act/1985/s-19/sec_13]`.
+- sources: URLs separated by ' | '.
+
+Anything that is not in a column (roles, the one data flow per case, its direction and data-source
+types, agreements) is derived deterministically from the cells, see `derive_*` below.
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import RDF, XSD, Literal, URIRef
+from rdflib.namespace import DCTERMS as DCT, FOAF, PROV, SKOS
+
+from . import BASE, NSP as NSP_IRI, VOCAB, project_root
+from .sources import SourceFile, discover, graph_iri, parse
+
+COLUMNS = ["id", "title", "organisations", "countries", "partners", "partner_sectors", "type",
+           "secondary_type", "exchanged", "start_year", "end_year", "status", "outcome",
+           "difficulties", "lessons", "legal_basis", "sources", "confidence"]
+
+NSP = rdflib.Namespace(NSP_IRI)
+ORG = rdflib.Namespace("http://www.w3.org/ns/org#")
+ELI = rdflib.Namespace("http://data.europa.eu/eli/ontology#")
+ID = BASE + "id/"
+COUNTRY = "http://publications.europa.eu/resource/authority/country/"
+COUNTRY_RE = re.compile(r"^http://publications\.europa\.eu/resource/authority/country/[A-Z]{3}$")
+
+
+def v(scheme: str, concept: str) -> URIRef:
+    return URIRef(f"{VOCAB}{scheme}/{concept}")
+
+
+PARTNERSHIP_TYPES = ["policy-makers", "supplier-recipient", "open-innovation", "co-creation", "data-and-service-providers"]
+STATUSES = ["ongoing", "completed", "pilot", "stopped", "failed", "unknown"]
+OUTCOMES = ["successful", "unsuccessful", "mixed", "unknown"]
+CONFIDENCE = ["seen", "recalled"]
+STATISTICAL_CLASSES = {NSP_IRI + "NationalStatisticalOffice", NSP_IRI + "InternationalStatisticalOrganization"}
+ORG_CLASSES = STATISTICAL_CLASSES | {NSP_IRI + "WorkingGroup"} | {
+    "http://www.w3.org/ns/org#" + c for c in ("Organization", "FormalOrganization", "OrganizationalUnit", "OrganizationalCollaboration")}
+ORGANISER_ROLES = {"lead-nso", "coordinator"}  # roles that mark the organisations column
+
+# Data-source types from keywords in the `exchanged` cell (all that match).
+DST_KEYWORDS: list[tuple[str, str]] = [
+    ("scanner-transaction", r"scanner|point-of-sale|barcode|sales by product|cash-register"),
+    ("mobile-network", r"mobile|\bmnos?\b|roaming|cell[- ]tower|call detail|phone data|mobile phone|counts of phones|phone companies|signalling|operator-derived|devices per|device counts|million devices|location and movement|movement data|location/mobility"),
+    ("card-payment", r"(?<!sim )\bcards?\b|card-spending|payment|chaps|electronic transaction"),
+    ("financial-records", r"credit records|financial transactions|from banks"),
+    ("web-platform", r"tweets?\b|twitter|social media|web data|websites?"),
+    ("earth-observation", r"satellite|earth observation|\bndvi\b|copernicus|remote sensing"),
+    ("citizen-generated", r"volunteer|crowdsourc|citizen-generated|\bcso data"),
+    ("administrative-register", r"municipal data|\bvat\b|insurance data|administrative data from"),
+    ("survey", r"survey data|census responses"),
+    ("official-statistics", r"microdata|official statistics|official data|cbs data|gender-disaggregated statistics|gender statistics|sdg data|statistical input|statistical indicators"),
+    ("it-service", r"cloud|hosting|hardware|software|computing|infrastructure|handheld|sim cards|bandwidth|digital service|hadoop|it architecture"),
+    ("funding", r"funding"),
+    ("expertise", r"knowledge|research|method|training|course|workshop|expertise|know-how|advice|standard|secondment|staff|capacity|feasibility|study|co-design|guidelines|education|support|reference models|development"),
+]
+PRIVATE_DST = {"privately-held", "scanner-transaction", "mobile-network", "card-payment", "financial-records", "web-platform", "smart-meter"}
+DATA_FROM_PARTNER = PRIVATE_DST | {"citizen-generated", "administrative-register", "earth-observation", "survey"}
+NSO_GIVES = r"microdata|training|course|workshop|advice|know-how|statistical input"
+
+DIFFICULTY_KEYWORDS: list[tuple[str, str]] = [
+    ("privacy-data-protection", r"privacy|personal data|data protection|gdpr|anonymi|identifier|encrypt|consent|surveillance"),
+    ("legal", r"legal|\blaws?\b|regulat|legislat|statut|court|mandat|obligat"),
+    ("public-trust", r"trust|reputation|public|media|protest|boycott|misinformation|critic|controvers|independence|political"),
+    ("commercial", r"commercial|business|competit|strategic|fair"),
+    ("cost", r"cost|fund|price|expens|budget|financ|\bpay"),
+    ("continuity", r"continu|stopp|ended|terminat|sustainab|withdr"),
+    ("skills-capacity", r"skill|capacity|staff|train|expert"),
+    ("data-quality", r"quality|coverage|bias|representativ|calibrat|accura|volume"),
+    ("technical-methodological", r"technical|method|technolog|\bit\b|system|outage|ddos|processing|software|hardware|index"),
+    ("managerial", r"contract|procure|negotiat|manag|supplier|tender|deadline|delay"),
+    ("organisational", r"organis|governance|coordinat|partner|cooperat"),
+]
+LESSON_KEYWORDS: list[tuple[str, str]] = [
+    ("privacy-by-design", r"privacy|anonymi|data protection|encrypt|personal data"),
+    ("legal-framework", r"legal|\blaws?\b|statut|mandate|agreement|legislat"),
+    ("contract-management", r"contract|procure|tender|supplier|vendor"),
+    ("transparency", r"transparen|communicat|public|trust|explain|media"),
+    ("start-small", r"stepwise|pilot|small|scale up|parallel|gradual|experiment|\btest"),
+    ("capacity-building", r"skill|training|staff|mobility|secon|capacity|capabilit"),
+    ("standards-methods", r"standard|method|open-source|open source|common|guideline|model"),
+    ("shared-value", r"value|incentive|benefit|mutual|fair|worthwhile|commercial"),
+    ("knowledge-sharing", r"shar|knowledge|experience|network|exchange|collaborat|partner"),
+]
+AGREEMENT_KEYWORDS: list[tuple[str, str]] = [
+    ("mou", r"memorandum of understanding|\bmou\b"),
+    ("terms-and-conditions", r"terms and conditions"),
+    ("relationship-agreement", r"relationship agreement"),
+    ("grant", r"\bgrants?\b"),
+    ("collaboration-agreement", r"collaboration agreement|cooperation agreement|samenwerkingsovereenkomst|partnership agreement|partner agreement"),
+    ("licence", r"licen[cs]e"),
+    ("contract", r"contract"),
+    ("decision", r"resolution|decision"),
+    ("data-sharing-agreement", r"agreement"),
+]
+ROLE_NAMES = ["lead-nso", "partner-nso", "data-supplier", "data-recipient", "service-provider", "co-producer",
+              "methodological-partner", "funder", "adviser", "end-user", "co-creator", "coordinator", "host"]
+
+
+QUALIFIER = re.compile(r"^(?:e\.g\.|incl\.|later|earlier|funders?|donors?|data from)\s+")
+
+
+class ImportError_(Exception):
+    """The input cannot be read at all (missing file, wrong header)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # 1-based data row (the header is row 0)
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+@dataclass
+class CaseResult:
+    row: int
+    case_id: str
+    graph: rdflib.Graph
+    nodes: dict[str, str] = field(default_factory=dict)  # node IRI -> column that produced it
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    cases: list[CaseResult]
+    problems: list[Problem]
+    new_organisations: rdflib.Graph
+    warnings: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# --------------------------------------------------------------------------------------------
+# Cell parsing
+# --------------------------------------------------------------------------------------------
+
+def split_top(text: str, sep: str = ";") -> list[str]:
+    """Split on `sep` outside parentheses and brackets; items stripped, empty ones dropped."""
+    out, depth, cur = [], 0, []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        if depth == 0 and text.startswith(sep, i):
+            out.append("".join(cur))
+            cur = []
+            i += len(sep)
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return [s.strip() for s in out if s.strip()]
+
+
+def trailing_group(text: str, open_: str = "(", close: str = ")") -> tuple[str, str | None]:
+    """`Name (note)` -> ('Name', 'note') when the text ends with a balanced group; else (text, None)."""
+    text = text.strip()
+    if not text.endswith(close):
+        return text, None
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] == close:
+            depth += 1
+        elif text[i] == open_:
+            depth -= 1
+            if depth == 0:
+                head = text[:i].rstrip()
+                return (head, text[i + 1:-1].strip()) if head else (text, None)
+    return text, None
+
+
+def whole_group(text: str) -> str | None:
+    """'(x)' -> 'x' when the whole text is one balanced group, else None."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return None
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(text) - 1:
+            return None
+    return text[1:-1].strip()
+
+
+def split_items(text: str) -> list[str]:
+    """Free text -> items: ';' outside parentheses, then sentence ends ('. ' before a capital)."""
+    items = []
+    for part in split_top(text, ";"):
+        depth, start = 0, 0
+        for i, ch in enumerate(part):
+            if ch in "([":
+                depth += 1
+            elif ch in ")]":
+                depth = max(0, depth - 1)
+            elif ch == "." and depth == 0 and part[i + 1:i + 2] == " " and part[i + 2:i + 3].isupper():
+                word = re.split(r"[\s(]", part[start:i])[-1]
+                if word.lower() in ("e.g", "i.e", "u.s", "no", "st", "dr", "mr", "vs", "etc", "s") or len(word) == 1:
+                    continue
+                items.append(part[start:i + 1].strip())
+                start = i + 2
+        items.append(part[start:].strip())
+    return [i for i in items if i]
+
+
+def classify(text: str, table: list[tuple[str, str]], fallback: str | None) -> str | None:
+    """First category whose keywords match: a leading `Label:` is tried before the whole text."""
+    head, sep, _ = text.partition(":")
+    candidates = ([head] if sep and len(head) <= 40 else []) + [text]
+    for candidate in candidates:
+        low = candidate.lower()
+        for slug, pattern in table:
+            if re.search(pattern, low):
+                return slug
+    return fallback
+
+
+def years(text: str) -> list[int]:
+    return [int(m) for m in re.findall(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])", text)]
+
+
+def is_unknown(text: str) -> bool:
+    return text.strip().lower() in ("", "unknown", "none", "n/a")
+
+
+def source_iri(url: str) -> URIRef:
+    return URIRef(ID + "source/" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:12])
+
+
+def norm(label: str) -> str:
+    return re.sub(r"\s+", " ", label).strip().casefold()
+
+
+def norm_number(n: str) -> str:
+    return re.sub(r"[\s.]", "", n).casefold()
+
+
+# --------------------------------------------------------------------------------------------
+# The graph the importer resolves against
+# --------------------------------------------------------------------------------------------
+
+class Context:
+    """Labels of organisations and places, laws and their articles, from the project's graph."""
+
+    def __init__(self, store: ox.Store):
+        self.store = store
+        self.orgs: dict[str, set[str]] = {}  # normalised label -> org IRIs (a label of two is ambiguous)
+        self.org_labels: dict[str, str] = {}  # org IRI -> display label
+        self.org_classes: dict[str, set[str]] = {}
+        self.org_sectors: dict[str, set[str]] = {}
+        self.places: dict[str, list[str]] = {}  # normalised label -> country IRIs (an area gives its parts)
+        self.country_labels: dict[str, str] = {}
+        self.concepts: dict[str, set[str]] = {}  # scheme -> concept slugs
+        q = lambda text: store.query(text, use_default_graph_as_union=True)  # noqa: E731
+        classes = " ".join(f"<{c}>" for c in ORG_CLASSES)
+        for r in q(f"""SELECT ?o ?c WHERE {{ ?o a ?c VALUES ?c {{ {classes} }} }}"""):
+            self.org_classes.setdefault(r["o"].value, set()).add(r["c"].value)
+        for r in q("""SELECT ?o ?l ?p WHERE { { ?o <http://www.w3.org/2004/02/skos/core#prefLabel> ?l BIND(1 AS ?p) }
+                     UNION { ?o <http://www.w3.org/2004/02/skos/core#altLabel> ?l BIND(2 AS ?p) } }"""):
+            o = r["o"].value
+            if o in self.org_classes:
+                self.orgs.setdefault(norm(r["l"].value), set()).add(o)
+                if r["p"].value == "1" and (r["l"].language in ("en", None) or o not in self.org_labels):
+                    if o not in self.org_labels or r["l"].language == "en":
+                        self.org_labels[o] = r["l"].value
+        for r in q("""SELECT ?o ?s WHERE { ?o <http://www.w3.org/ns/org#classification> ?s }"""):
+            self.org_sectors.setdefault(r["o"].value, set()).add(r["s"].value.rsplit("/", 1)[-1])
+        parts: dict[str, list[str]] = {}
+        for r in q("""SELECT ?c ?a WHERE { ?c a <http://purl.org/dc/terms/Location> ; <http://purl.org/dc/terms/isPartOf> ?a }"""):
+            parts.setdefault(r["a"].value, []).append(r["c"].value)
+        for r in q("""SELECT ?c ?l ?p WHERE { ?c a <http://purl.org/dc/terms/Location> .
+                     { ?c <http://www.w3.org/2004/02/skos/core#prefLabel> ?l BIND(1 AS ?p) } UNION
+                     { ?c <http://www.w3.org/2004/02/skos/core#altLabel> ?l BIND(2 AS ?p) } }"""):
+            c = r["c"].value
+            if COUNTRY_RE.match(c):
+                self.places.setdefault(norm(r["l"].value), [c])
+                if r["p"].value == "1":
+                    self.country_labels[c] = r["l"].value
+            else:
+                self.places.setdefault(norm(r["l"].value), sorted(parts.get(c, [])))
+        for r in q("""SELECT ?c ?s WHERE { ?c <http://www.w3.org/2004/02/skos/core#inScheme> ?s }"""):
+            self.concepts.setdefault(r["s"].value.rsplit("/", 1)[-1], set()).add(r["c"].value.rsplit("/", 1)[-1])
+        self.laws = self._laws(q)
+
+    def _laws(self, q) -> list[dict]:
+        """Top-level laws with their names, jurisdiction and articles (number -> IRI)."""
+        laws: dict[str, dict] = {}
+        for r in q("""SELECT ?law ?j ?name WHERE { ?law a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <http://data.europa.eu/eli/ontology#LegalResource> ;
+                        <http://data.europa.eu/eli/ontology#jurisdiction> ?j .
+                      FILTER NOT EXISTS { ?law <http://data.europa.eu/eli/ontology#is_part_of> ?up }
+                      OPTIONAL { ?law <http://purl.org/dc/terms/title>|<http://www.w3.org/2004/02/skos/core#altLabel>|<http://data.europa.eu/eli/ontology#id_local> ?name } }"""):
+            law = laws.setdefault(r["law"].value, {"iri": r["law"].value, "jurisdiction": set(), "names": set(), "articles": {}})
+            law["jurisdiction"].add(r["j"].value)
+            if r["name"] is not None:
+                law["names"].add(r["name"].value)
+        for r in q("""SELECT ?law ?art ?n WHERE { ?art <http://data.europa.eu/eli/ontology#is_part_of>+ ?law ;
+                        <http://data.europa.eu/eli/ontology#number> ?n }"""):
+            if r["law"].value in laws:
+                laws[r["law"].value]["articles"].setdefault(norm_number(r["n"].value), r["art"].value)
+        return sorted(laws.values(), key=lambda law: law["iri"])
+
+    def org(self, label: str) -> str | None:
+        """The one organisation with this label (None if none or several)."""
+        found = self.orgs.get(norm(label), set())
+        return next(iter(found)) if len(found) == 1 else None
+
+    def is_statistical(self, org: str) -> bool:
+        return bool(self.org_classes.get(org, set()) & STATISTICAL_CLASSES)
+
+    def org_label(self, org: str) -> str:
+        return self.org_labels.get(org, org)
+
+    def suggest(self, name: str, labels: Iterable[str]) -> str | None:
+        pool = {norm(l): l for l in labels}
+        match = difflib.get_close_matches(norm(name), list(pool), n=1, cutoff=0.6)
+        return pool[match[0]] if match else None
+
+    def all_org_labels(self) -> list[str]:
+        out = []
+        for r in self.store.query("""SELECT ?o ?l WHERE { ?o <http://www.w3.org/2004/02/skos/core#prefLabel>|<http://www.w3.org/2004/02/skos/core#altLabel> ?l }""",
+                                  use_default_graph_as_union=True):
+            if r["o"].value in self.org_classes:
+                out.append(r["l"].value)
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Row -> RDF
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Party:
+    org: str
+    note: str | None
+    roles: list[str] | None  # explicit roles from the exported form
+    raw: str = ""  # the cell item as written
+
+
+class RowMapper:
+    def __init__(self, ctx: Context, allow_new: bool, new_orgs: rdflib.Graph):
+        self.ctx, self.allow_new, self.new_orgs = ctx, allow_new, new_orgs
+
+    # -- organisations -----------------------------------------------------------------------
+    def resolve_org(self, name: str) -> list[str] | None:
+        """A name -> organisation IRIs: the whole name, or ', ' / ' and ' / ' - ' parts that all resolve."""
+        if self.ctx.org(name):
+            return [self.ctx.org(name)]
+        head, sep, _ = name.partition(" - ")
+        if sep and self.ctx.org(head):
+            return [self.ctx.org(head)]
+        parts = [p.strip() for p in re.split(r",\s+|\s+and\s+", name) if p.strip()]
+        if len(parts) > 1 and all(self.ctx.org(p) for p in parts):
+            return [self.ctx.org(p) for p in parts]
+        return None
+
+    def parties(self, row: int, column: str, cell: str, problems: list[Problem], countries: list[str],
+                sectors: list[str]) -> list[Party]:
+        out: list[Party] = []
+        for item in split_top(cell):
+            orgs, note, roles = None, None, None
+            candidates = [(item, None)]
+            head, group = trailing_group(item)
+            if group is not None:
+                candidates.append((head, group))
+            for name, nt in candidates:
+                base, bracket = trailing_group(name, "[", "]")
+                if bracket is not None and all(r.strip() in ROLE_NAMES for r in bracket.split(",")):
+                    name, rl = base, [r.strip() for r in bracket.split(",")]
+                else:
+                    rl = None
+                found = self.resolve_org(name)
+                if found:
+                    orgs, note, roles = found, nt, rl
+                    if " - " in name and not self.ctx.org(name):  # 'Org - unit': the unit is a note
+                        unit = name.partition(" - ")[2].strip()
+                        note = unit if note is None else f"{unit} ({note})"
+                    break
+            if orgs is None:  # a leading qualifier ('later', 'e.g.', 'funders', 'data from') goes to the note
+                for name, nt in candidates:
+                    m = QUALIFIER.match(name)
+                    found = self.resolve_org(name[m.end():]) if m else None
+                    if found:
+                        orgs, roles = found, None
+                        note = m.group(0).strip() if nt is None else f"{m.group(0).strip()} ({nt})"
+                        break
+            if orgs is None:
+                if self.allow_new:
+                    orgs = [self.mint(head if group is not None else item, countries, sectors)]
+                    note = group
+                else:
+                    hint = self.ctx.suggest(head, self.ctx.all_org_labels())
+                    problems.append(Problem(row, column, f"unknown organisation {head!r}"
+                                            + (f"; did you mean {hint!r}?" if hint else "")
+                                            + " (add it to data/organisations.ttl or use --allow-new-organisations)"))
+                    continue
+            for org in orgs:
+                if any(p.org == org for p in out):
+                    problems.append(Problem(row, column, f"organisation {self.ctx.org_label(org)!r} is named twice"))
+                    continue
+                out.append(Party(org, note, roles, item))
+        return out
+
+    def mint(self, name: str, countries: list[str], sectors: list[str]) -> str:
+        """A new organisation: <id/org/{ISO3}-{NAME}> with the case's first country and, when the
+        case names exactly one partner sector, that sector."""
+        iso = countries[0].rsplit("/", 1)[-1] if countries and countries[0] != COUNTRY + "EUR" else "INT"
+        slug = re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")[:40].strip("-") or "ORG"
+        iri = f"{ID}org/{iso}-{slug}"
+        ref = URIRef(iri)
+        self.new_orgs.add((ref, RDF.type, ORG.Organization))
+        self.new_orgs.add((ref, SKOS.prefLabel, Literal(name, lang="en")))
+        if iso != "INT":
+            self.new_orgs.add((ref, DCT.spatial, URIRef(countries[0])))
+        if len(sectors) == 1:
+            self.new_orgs.add((ref, ORG.classification, v("partner-sector", sectors[0])))
+            self.ctx.org_sectors[iri] = {sectors[0]}
+        self.ctx.orgs[norm(name)] = {iri}
+        self.ctx.org_labels[iri] = name
+        self.ctx.org_classes[iri] = {str(ORG.Organization)}
+        return iri
+
+    # -- the row -----------------------------------------------------------------------------
+    def map(self, row: int, rec: dict[str, str]) -> tuple[CaseResult | None, list[Problem]]:
+        problems: list[Problem] = []
+        cell = {k: (rec.get(k) or "").strip() for k in COLUMNS}
+        cid = cell["id"]
+        if not re.fullmatch(r"[A-Z0-9]+(-[A-Z0-9]+)+", cid):
+            problems.append(Problem(row, "id", f"{cid!r} is not a case identifier (upper-case letters, digits and '-', e.g. NL-CBS-SCAN)"))
+            return None, problems
+        g = rdflib.Graph()
+        case = URIRef(f"{ID}case/{cid}")
+        res = CaseResult(row, cid, g)
+        res.nodes[str(case)] = "id"
+        g.add((case, RDF.type, NSP.PartnershipCase))
+        g.add((case, NSP.caseId, Literal(cid)))
+        if cell["title"]:
+            g.add((case, DCT.title, Literal(cell["title"], lang="en")))
+        else:
+            problems.append(Problem(row, "title", "a case needs a title"))
+
+        # countries
+        countries: list[str] = []
+        for item in split_top(cell["countries"]):
+            if item.lower().startswith("and "):
+                res.notes.append(f"countries: remark {item!r} is not stored")
+                continue
+            name, _ = trailing_group(item)
+            found = self.ctx.places.get(norm(item), self.ctx.places.get(norm(name)))
+            if found is None:
+                hint = self.ctx.suggest(name, list(self.ctx.country_labels.values()))
+                problems.append(Problem(row, "countries", f"unknown country {name!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                                        + " (add it to data/vocab/countries.ttl)"))
+                continue
+            countries += [c for c in found if c not in countries]
+        if not countries and not any(p.column == "countries" for p in problems):
+            problems.append(Problem(row, "countries", f"no country: {cell['countries']!r} names no country in data/vocab/countries.ttl, and a case needs at least one"))
+        for c in countries:
+            g.add((case, DCT.spatial, URIRef(c)))
+
+        # types, years, status, outcome, confidence
+        for col, prop in (("type", NSP.partnershipType), ("secondary_type", NSP.secondaryPartnershipType)):
+            val = cell[col]
+            if is_unknown(val) and col == "secondary_type":
+                continue
+            if val not in PARTNERSHIP_TYPES:
+                problems.append(Problem(row, col, f"{val!r} is not a partnership type (one of {', '.join(PARTNERSHIP_TYPES)})"))
+            else:
+                g.add((case, prop, v("partnership-type", val)))
+        for col, prop in (("start_year", NSP.startYear), ("end_year", NSP.endYear)):
+            val = cell[col]
+            if is_unknown(val):
+                continue
+            if not re.fullmatch(r"\d{4}", val):
+                problems.append(Problem(row, col, f"{val!r} is not a year (four digits, or empty/unknown)"))
+            else:
+                g.add((case, prop, Literal(int(val), datatype=XSD.integer)))
+        if cell["status"] not in STATUSES:
+            problems.append(Problem(row, "status", f"{cell['status']!r} is not a status (one of {', '.join(STATUSES)})"))
+        else:
+            g.add((case, NSP.status, v("case-status", cell["status"])))
+        if cell["outcome"]:
+            m = re.match(r"^(successful|unsuccessful|mixed|unknown)\b\s*(.*)$", cell["outcome"], re.S)
+            first = re.split(r"[\s:(]", cell["outcome"], maxsplit=1)[0]
+            close = difflib.get_close_matches(first.lower(), OUTCOMES, n=1, cutoff=0.75)
+            if not m and close:
+                problems.append(Problem(row, "outcome", f"{first!r} is not an outcome; did you mean {close[0]!r}? (one of {', '.join(OUTCOMES)})"))
+            elif not m:  # a judgement outside the scheme ('promising: ...'): kept as the reason, no outcome
+                res.notes.append(f"outcome: {first!r} is not in the outcome scheme; the cell is kept as the reason only")
+                g.add((case, NSP.outcomeReason, Literal(cell["outcome"], lang="en")))
+            else:
+                g.add((case, NSP.outcome, v("outcome", m.group(1))))
+                reason = m.group(2).strip()
+                if reason.startswith(":"):
+                    reason = reason[1:].strip()
+                elif whole_group(reason) is not None:
+                    reason = whole_group(reason)
+                if reason:
+                    g.add((case, NSP.outcomeReason, Literal(reason, lang="en")))
+        if cell["confidence"] not in CONFIDENCE:
+            problems.append(Problem(row, "confidence", f"{cell['confidence']!r} is not a confidence (seen or recalled)"))
+        else:
+            g.add((case, NSP.confidence, v("confidence", cell["confidence"])))
+
+        # sources
+        urls = [u.strip() for u in cell["sources"].split(" | ") if u.strip()]
+        if not urls:
+            problems.append(Problem(row, "sources", "a case needs at least one source URL"))
+        for url in urls:
+            if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", url):
+                problems.append(Problem(row, "sources", f"{url!r} is not a URL"))
+                continue
+            src = source_iri(url)
+            res.nodes[str(src)] = "sources"
+            g.add((case, DCT.source, src))
+            g.add((src, RDF.type, NSP.SourceDocument))
+            g.add((src, FOAF.page, URIRef(url)))
+
+        # participants
+        sectors = []
+        for s in split_top(cell["partner_sectors"]):
+            slug = self.sector_slug(s)
+            if slug is None:
+                problems.append(Problem(row, "partner_sectors", f"unknown sector {s!r} (one of {', '.join(sorted(self.ctx.concepts.get('partner-sector', [])))})"))
+            else:
+                sectors.append(slug)
+        organisers = self.parties(row, "organisations", cell["organisations"], problems, countries, sectors)
+        partners = self.parties(row, "partners", cell["partners"], problems, countries, sectors)
+        if not organisers and not any(p.column == "organisations" for p in problems):
+            problems.append(Problem(row, "organisations", "names no organisation"))
+        if not partners and not any(p.column == "partners" for p in problems):
+            problems.append(Problem(row, "partners", "names no partner"))
+        clash = {p.org for p in organisers} & {p.org for p in partners}
+        for org in sorted(clash):
+            problems.append(Problem(row, "partners", f"{self.ctx.org_label(org)!r} is also in the organisations column"))
+        if problems:
+            return None, problems
+
+        lead = next((p for p in organisers if self.ctx.is_statistical(p.org)), organisers[0])
+        main_partner = partners[0]
+        # data from a partner, and a private company among the organisers (e.g. an operator running a
+        # challenge): that company is the provider
+        supplier = next((p for p in organisers if not self.ctx.is_statistical(p.org)
+                         and "private-company" in self.ctx.org_sectors.get(p.org, set())), None)
+        dsts = derive_data_source_types(cell["exchanged"])
+        outward = derive_direction(dsts, cell["type"], cell["exchanged"])  # True: office -> partner
+        provider, recipient = (lead.org, main_partner.org) if outward else ((supplier or main_partner).org, lead.org)
+
+        for p in organisers:
+            roles = ["lead-nso" if self.ctx.is_statistical(p.org) else "coordinator"]
+            self.participation(res, case, p, roles, "organisations")
+        for i, p in enumerate(partners):
+            roles = p.roles or derive_roles(self.ctx.org_sectors.get(p.org, set()), self.ctx.is_statistical(p.org),
+                                            cell["type"], dsts, is_main=(i == 0), outward=outward, note=p.raw)
+            self.participation(res, case, p, roles, "partners")
+
+        # the data flow
+        flow = URIRef(f"{case}/dataflow/1")
+        res.nodes[str(flow)] = "exchanged"
+        g.add((case, NSP.hasDataFlow, flow))
+        g.add((flow, RDF.type, NSP.DataFlow))
+        if cell["exchanged"] and not is_unknown(cell["exchanged"]):
+            g.add((flow, DCT.description, Literal(cell["exchanged"], lang="en")))
+        for d in dsts:
+            g.add((flow, NSP.dataSourceType, v("data-source-type", d)))
+        g.add((flow, NSP.involvesPrivatelyHeldData, Literal(bool(set(dsts) & PRIVATE_DST))))
+        g.add((flow, NSP.dataProvider, URIRef(provider)))
+        g.add((flow, NSP.dataRecipient, URIRef(recipient)))
+
+        # legal basis and agreements
+        text, links = trailing_links(cell["legal_basis"])
+        if text and not is_unknown(text):
+            g.add((flow, NSP.legalBasisNote, Literal(text, lang="en")))
+        if links is None:
+            links = self.resolve_laws(text, countries)
+        for link in links:
+            g.add((flow, NSP.legalBasis, URIRef(link if "://" in link else BASE + link)))
+        for slug, clause in derive_agreements(text):
+            ag = URIRef(f"{ID}agreement/{cid}/{slug}")
+            res.nodes[str(ag)] = "legal_basis"
+            g.add((flow, NSP.agreement, ag))
+            g.add((ag, RDF.type, NSP.Agreement))
+            g.add((ag, NSP.agreementType, v("agreement-type", slug.rstrip("-0123456789") if re.search(r"-\d+$", slug) else slug)))
+            g.add((ag, DCT.description, Literal(clause, lang="en")))
+            for party in sorted({provider, recipient}):
+                g.add((ag, NSP.party, URIRef(party)))
+            ys = years(clause)
+            if ys:
+                g.add((ag, NSP.startYear, Literal(ys[0], datatype=XSD.integer)))
+            else:
+                g.add((ag, NSP.yearUnknown, Literal(True)))
+
+        # difficulties and lessons
+        for col, prop, cls, scheme, table, fallback in (
+                ("difficulties", NSP.hasDifficulty, NSP.Difficulty, "difficulty-category", DIFFICULTY_KEYWORDS, "organisational"),
+                ("lessons", NSP.hasLesson, NSP.LessonLearned, "lesson-theme", LESSON_KEYWORDS, None)):
+            slug_path = "difficulty" if col == "difficulties" else "lesson"
+            for n, (cat, desc) in enumerate(parse_findings(cell[col], self.ctx.concepts.get(scheme, set()), table, fallback), 1):
+                node = URIRef(f"{case}/{slug_path}/{n}")
+                res.nodes[str(node)] = col
+                g.add((case, prop, node))
+                g.add((node, RDF.type, cls))
+                g.add((node, DCT.description, Literal(desc, lang="en")))
+                if cat:
+                    g.add((node, NSP.category, v(scheme, cat)))
+        return res, problems
+
+    def participation(self, res: CaseResult, case: URIRef, p: Party, roles: list[str], column: str) -> None:
+        key = p.org.rsplit("/org/", 1)[-1].replace("/unit/", "-").upper()
+        node = URIRef(f"{case}/participation/{key}")
+        res.nodes[str(node)] = column
+        g = res.graph
+        g.add((case, NSP.hasParticipation, node))
+        g.add((node, RDF.type, NSP.Participation))
+        g.add((node, PROV.agent, URIRef(p.org)))
+        for r in roles:
+            g.add((node, PROV.hadRole, v("participation-role", r)))
+        if p.note:
+            g.add((node, DCT.description, Literal(p.note, lang="en")))
+
+    def sector_slug(self, text: str) -> str | None:
+        known = self.ctx.concepts.get("partner-sector", set())
+        slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+        aliases = {"international-org": "international-organisation", "international-organization": "international-organisation"}
+        slug = aliases.get(slug, slug)
+        return slug if slug in known else None
+
+    def resolve_laws(self, text: str, countries: list[str]) -> list[str]:
+        """Laws named in the legal-basis text (by title, other label, local identifier or number
+        token) within the case's jurisdictions, narrowed to the article named right before or
+        after the law's name when that article is in the graph."""
+        if not text or is_unknown(text):
+            return []
+        low = text.lower()
+        out: list[str] = []
+        for law in self.ctx.laws:
+            if not law["jurisdiction"] & (set(countries) | {COUNTRY + "EUR"}):
+                continue
+            spans = []
+            for name in sorted(law["names"], key=len, reverse=True):
+                if len(name) >= 6:
+                    spans += [(m.start(), m.end()) for m in re.finditer(re.escape(name.lower()), low)]
+            for tok in re.findall(r"\d+[-/]\d+", law["iri"].rsplit("/", 2)[-2] + "/" + law["iri"].rsplit("/", 1)[-1]):
+                spans += [(m.start(), m.end()) for m in re.finditer(r"(?<![\d-])" + re.escape(tok) + r"(?![\d-])", low)]
+            tail = law["iri"].rsplit("/", 1)[-1]
+            if re.fullmatch(r"\d+-\d+", tail):
+                spans += [(m.start(), m.end()) for m in re.finditer(r"(?<![\d-])" + re.escape(tail) + r"(?![\d-])", low)]
+            if not spans:
+                continue
+            target = law["iri"]
+            art = r"(?:art(?:icle)?\.?|s\.|sec(?:tion)?\.?|§)\s*(\d+[a-z]?(?:\s?(?:bis|ter|quater))?)"
+            for start, end in sorted(set(spans)):
+                after = re.match(r"\s*" + art, low[end:])
+                before = re.search(art + r"\s+of\s+(?:the\s+)?(?:law\s+no\.\s*)?$", low[:start])
+                number = (after or before).group(1) if (after or before) else None
+                if number and norm_number(number) in law["articles"]:
+                    target = law["articles"][norm_number(number)]
+                    break
+            if target not in out:
+                out.append(target)
+        return out
+
+
+def trailing_links(text: str) -> tuple[str, list[str] | None]:
+    """`text [iri] [iri]` (the exported form) -> ('text', ['iri', ...]); free text -> (text, None)."""
+    links: list[str] = []
+    text = text.strip()
+    while True:
+        head, inner = trailing_group(text, "[", "]")
+        if inner is None or not re.fullmatch(r"[^\s\[\]]+", inner):
+            break
+        links.insert(0, inner)
+        text = head
+    return text, (links or None)
+
+
+def derive_data_source_types(exchanged: str) -> list[str]:
+    low = exchanged.lower()
+    found = [slug for slug, pattern in DST_KEYWORDS if re.search(pattern, low)]
+    if "sim cards" in low and "mobile-network" in found:
+        found.remove("mobile-network")
+    return found or ["service"]
+
+
+def derive_direction(dsts: list[str], case_type: str, exchanged: str) -> bool:
+    """True when the office gives and the partner receives: statistics, microdata, training or
+    advice, or a policy-maker or co-creation case with no data coming from the partner."""
+    if set(dsts) & DATA_FROM_PARTNER:
+        return False
+    if re.search(NSO_GIVES, exchanged.lower()) and "official-statistics" in dsts or re.search(r"^(training|workshops|free online course|cbs know-how|statistical advice|secure on-campus access)", exchanged.lower()):
+        return True
+    return case_type in ("policy-makers", "co-creation")
+
+
+def derive_roles(sectors: set[str], statistical: bool, case_type: str, dsts: list[str], is_main: bool,
+                 outward: bool, note: str | None) -> list[str]:
+    """One role per partner from its sector, the case type and whether it is the data-flow partner."""
+    note_low = (note or "").lower()
+    if "data-protection-authority" in sectors:
+        return ["adviser"]
+    if re.search(r"\bfund", note_low) or sectors == {"funder"}:
+        return ["funder"]
+    if statistical:
+        return ["partner-nso"]
+    if is_main:
+        if outward:
+            return ["co-creator"] if case_type == "co-creation" else ["end-user" if case_type == "policy-makers" else "data-recipient"]
+        service = not (set(dsts) & DATA_FROM_PARTNER)
+        return ["service-provider" if service and set(dsts) & {"it-service"} else
+                "methodological-partner" if service else "data-supplier"]
+    if "policy-maker" in sectors or (case_type == "policy-makers" and "public-body" in sectors):
+        return ["end-user"]
+    if sectors & {"media", "citizens", "civil-society"}:
+        return ["co-creator"] if case_type == "co-creation" else ["data-supplier"] if case_type == "supplier-recipient" and "citizens" in sectors else ["co-creator"]
+    if sectors & {"academia", "standards-body"}:
+        return ["methodological-partner"]
+    if sectors & {"it-provider"}:
+        return ["service-provider"]
+    if sectors & {"private-company"}:
+        return ["data-supplier"] if set(dsts) & DATA_FROM_PARTNER else ["service-provider"]
+    return ["co-producer"]
+
+
+def derive_agreements(text: str) -> list[tuple[str, str]]:
+    """One agreement per clause of the legal-basis text that names one (clauses that begin with
+    'unknown' are skipped); slug = agreement type (numbered when a type repeats)."""
+    out: list[tuple[str, str]] = []
+    if not text or is_unknown(text):
+        return out
+    for clause in split_top(text, ";"):
+        if clause.lower().startswith("unknown"):
+            continue
+        low = clause.lower()
+        for slug, pattern in AGREEMENT_KEYWORDS:
+            if re.search(pattern, low):
+                n = sum(1 for s, _ in out if s.rstrip("-0123456789") == slug) + 1
+                out.append((slug if n == 1 else f"{slug}-{n}", clause))
+                break
+    return out
+
+
+def parse_findings(cell: str, known: set[str], table, fallback) -> list[tuple[str | None, str]]:
+    """Difficulties or lessons: the exported `category: text | ...` form, or free text split into items."""
+    cell = cell.strip()
+    if is_unknown(cell) or cell.lower().startswith("unknown ("):
+        return []
+    parts = [p.strip() for p in cell.split(" | ") if p.strip()]
+    exported = []
+    for p in parts:
+        head, sep, rest = p.partition(": ")
+        exported.append((head, rest) if sep and head in known else (None, p))
+    if len(parts) > 1 or exported[0][0] is not None:
+        return exported
+    items = split_items(cell)
+    out = []
+    for item in items:
+        if len(item) < 10 and out:  # a fragment too short to stand alone joins the previous item
+            out[-1] = (out[-1][0], out[-1][1] + "; " + item)
+            continue
+        out.append((classify(item, table, fallback), item))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Reading, validating, writing
+# --------------------------------------------------------------------------------------------
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    if path.suffix.lower() == ".xlsx":
+        try:
+            import openpyxl
+        except ImportError:
+            raise ImportError_("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+        sheet = openpyxl.load_workbook(path, read_only=True, data_only=True).active
+        values = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+        header, body = (values[0], values[1:]) if values else ([], [])
+    else:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            body = list(reader)
+    header = [h.strip() for h in header]
+    if header != COLUMNS:
+        missing = [c for c in COLUMNS if c not in header]
+        extra = [c for c in header if c not in COLUMNS]
+        raise ImportError_(f"{path}: the header must be exactly: {','.join(COLUMNS)}"
+                           + (f" (missing: {', '.join(missing)})" if missing else "")
+                           + (f" (unexpected: {', '.join(extra)})" if extra else ""))
+    return [dict(zip(COLUMNS, r + [""] * (len(COLUMNS) - len(r)))) for r in body if any(c.strip() for c in r)]
+
+
+def case_path(root: Path, case_id: str) -> Path:
+    return root / "data" / "cases" / f"{case_id}.ttl"
+
+
+ORGS_FILE = Path("data") / "organisations.ttl"
+TURTLE_PREFIXES = {
+    "nsp": NSP_IRI, "dct": str(DCT), "skos": str(SKOS), "org": str(ORG), "prov": str(PROV), "foaf": str(FOAF),
+    "xsd": str(XSD), "country": COUNTRY, "pt": VOCAB + "partnership-type/", "cs": VOCAB + "case-status/",
+    "oc": VOCAB + "outcome/", "role": VOCAB + "participation-role/", "dst": VOCAB + "data-source-type/",
+    "diff": VOCAB + "difficulty-category/", "lesson": VOCAB + "lesson-theme/", "agt": VOCAB + "agreement-type/",
+    "conf": VOCAB + "confidence/", "sector": VOCAB + "partner-sector/",
+}
+
+
+def to_turtle(graph: rdflib.Graph, header: str) -> str:
+    for p, ns in TURTLE_PREFIXES.items():
+        graph.bind(p, ns, override=True, replace=True)
+    text = graph.serialize(format="turtle", base=BASE)
+    lines = [l for l in text.splitlines() if not l.startswith("@prefix") and not l.startswith("@base")]
+    used = [p for p, ns in TURTLE_PREFIXES.items() if re.search(rf"(?<![\w<]){p}:", "\n".join(lines))]
+    head = [f"@base <{BASE}> ."] + [f"@prefix {p}: <{TURTLE_PREFIXES[p]}> ." for p in used]
+    return "\n".join(head) + "\n\n" + header + "\n" + "\n".join(lines).strip() + "\n"
+
+
+def load_context(root: Path, exclude: set[Path]) -> tuple[list[SourceFile], dict[SourceFile, list[ox.Quad]], ox.Store]:
+    sources = [s for s in discover(root) if s.path not in exclude]
+    quads = {s: parse(s) for s in sources}
+    store = ox.Store()
+    store.extend(q for s in sources for q in quads[s])
+    return sources, quads, store
+
+
+def run_import(path: Path, root: Path | None = None, allow_new: bool = False) -> ImportResult:
+    """Map every row, then validate the new cases with the rest of the graph; nothing is written here."""
+    from .pipeline import Loaded, check
+
+    root = root or project_root()
+    rows = read_rows(path)
+    ids = [(r.get("id") or "").strip() for r in rows]
+    replaced = {case_path(root, i).resolve() for i in ids if i}
+    sources, quads, store = load_context(root, replaced)
+    ctx = Context(store)
+    new_orgs = rdflib.Graph()
+    mapper = RowMapper(ctx, allow_new, new_orgs)
+    problems: list[Problem] = []
+    cases: list[CaseResult] = []
+    seen: dict[str, int] = {}
+    for n, rec in enumerate(rows, 1):
+        cid = (rec.get("id") or "").strip()
+        if cid in seen:
+            problems.append(Problem(n, "id", f"{cid!r} is already used in row {seen[cid]}"))
+            continue
+        seen[cid] = n
+        res, row_problems = mapper.map(n, rec)
+        problems += row_problems
+        if res is not None:
+            cases.append(res)
+    result = ImportResult(cases, problems, new_orgs)
+    if not cases:
+        problems.sort(key=lambda p: (p.row, COLUMNS.index(p.column) if p.column in COLUMNS else 99, p.message))
+        return result
+
+    # Validate the new cases together with the rest of the graph (pipeline.check).
+    extra_sources: list[SourceFile] = []
+    extra_quads: dict[SourceFile, list[ox.Quad]] = {}
+    node_row: dict[str, tuple[int, str]] = {}
+    for c in cases:
+        sf = SourceFile(case_path(root, c.case_id).resolve(), graph_iri(case_path(root, c.case_id), root))
+        extra_sources.append(sf)
+        extra_quads[sf] = _ox_quads(c.graph, sf.graph)
+        for node, col in c.nodes.items():
+            node_row[node] = (c.row, col)
+    if len(new_orgs):
+        orgs_path = (root / ORGS_FILE).resolve()
+        sf = SourceFile(orgs_path, graph_iri(root / ORGS_FILE, root) + "-new")
+        extra_sources.append(sf)
+        extra_quads[sf] = _ox_quads(new_orgs, sf.graph)
+    loaded = Loaded(sources + extra_sources, {**quads, **extra_quads})
+    report = check(loaded, root)
+    org_rows = {}
+    for c in cases:
+        for o in c.graph.objects(None, PROV.agent):
+            org_rows.setdefault(str(o), (c.row, "partners"))
+    for r in report.results:
+        where = node_row.get(r.focus) or (org_rows.get(r.focus) if len(new_orgs) and (URIRef(r.focus), None, None) in new_orgs else None)
+        if where is None:
+            continue
+        if r.severity != "Violation":
+            result.warnings += 1
+            continue
+        row, col = where
+        col = _column_for(col, r.path)
+        path = None if r.path == "a property path" else r.path
+        detail = f" ({path}" + (f" = {r.value}" if r.value else "") + ")" if path else (f" ({r.value})" if r.value else "")
+        problems.append(Problem(row, col, f"{r.message}{detail} [{_short(r.focus)}]"))
+    problems.sort(key=lambda p: (p.row, COLUMNS.index(p.column) if p.column in COLUMNS else 99, p.message))
+    result.problems = problems
+    return result
+
+
+PATH_COLUMNS = {
+    "dct:title": "title", "nsp:partnershipType": "type", "nsp:secondaryPartnershipType": "secondary_type",
+    "nsp:status": "status", "nsp:outcome": "outcome", "nsp:outcomeReason": "outcome", "dct:spatial": "countries",
+    "nsp:startYear": "start_year", "nsp:endYear": "end_year", "dct:source": "sources",
+    "nsp:hasDifficulty": "difficulties", "nsp:hasLesson": "lessons", "nsp:legalBasis": "legal_basis",
+    "nsp:agreement": "legal_basis", "nsp:confidence": "confidence",
+}
+
+
+def _column_for(col: str, path: str | None) -> str:
+    if col == "id" and path in PATH_COLUMNS:
+        return PATH_COLUMNS[path]
+    if col == "id" and path == "a property path":
+        return "organisations"
+    if col == "exchanged" and path in ("nsp:legalBasis", "nsp:agreement"):
+        return "legal_basis"
+    return col
+
+
+def _short(iri: str) -> str:
+    return iri[len(BASE):] if iri.startswith(BASE) else iri
+
+
+def _ox_quads(graph: rdflib.Graph, graph_name: str) -> list[ox.Quad]:
+    data = graph.serialize(format="nt")
+    g = ox.NamedNode(graph_name)
+    return [ox.Quad(t.subject, t.predicate, t.object, g) for t in ox.parse(data.encode(), format=ox.RdfFormat.N_TRIPLES)]
+
+
+CASE_HEADER = "# Partnership case imported by `kg import` from a CSV row (columns of the cases dossier)."
+
+
+def planned_files(result: ImportResult, root: Path) -> dict[Path, str]:
+    """File -> Turtle text for every case (and data/organisations.ttl when organisations were minted)."""
+    files = {case_path(root, c.case_id): to_turtle(c.graph, CASE_HEADER) for c in result.cases}
+    if len(result.new_organisations):
+        orgs = root / ORGS_FILE
+        block = to_turtle(result.new_organisations, "# Organisations minted by `kg import --allow-new-organisations`: check labels, sectors and countries.")
+        if orgs.exists():
+            body = "\n".join(l for l in block.splitlines() if not l.startswith("@"))
+            existing = orgs.read_text(encoding="utf-8")
+            needed = [l for l in block.splitlines() if l.startswith("@") and l not in existing]
+            files[orgs] = "\n".join(needed + [existing.rstrip()]) + "\n\n" + body.strip() + "\n" if needed else existing.rstrip() + "\n\n" + body.strip() + "\n"
+        else:
+            files[orgs] = block
+    return files
+
+
+def write_all(files: dict[Path, str]) -> None:
+    """Write every file to a temporary sibling first, then rename them all (all or nothing)."""
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            temps.append((tmp, path))
+    except BaseException:
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for tmp, path in temps:
+        os.replace(tmp, path)

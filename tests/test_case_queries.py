@@ -1,0 +1,139 @@
+"""The canned case queries on the shipped data: exact answers, derived from cases.csv where possible."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from conftest import ROOT
+from kg import queries
+from test_importer import LEFT_OUT, REFERENCE
+
+PT = "https://w3id.org/nso-partnership/vocab/partnership-type/"
+
+
+@pytest.fixture(scope="module")
+def dossier() -> dict[str, dict[str, str]]:
+    with open(REFERENCE, newline="", encoding="utf-8") as handle:
+        return {r["id"]: r for r in csv.DictReader(handle) if r["id"] not in LEFT_OUT}
+
+
+def run(store, name, **params):
+    _, data = queries.rows(queries.run(store, queries.resolve(name, ROOT), params))
+    return data
+
+
+def short(term):
+    return None if term is None else term.value.rsplit("/", 1)[-1]
+
+
+def test_every_case_query_param_is_projected():
+    for name in ("cases-by-type", "agreement-not-statute"):
+        q = queries.resolve(name, ROOT)
+        head = q.text.split("WHERE")[0]
+        assert all(f"?{p.name}" in head for p in q.params)
+
+
+@pytest.mark.parametrize("case_type", ["policy-makers", "supplier-recipient", "open-innovation", "co-creation"])
+def test_cases_by_type(store, dossier, case_type):
+    got = {r["id"].value for r in run(store, "cases-by-type", type=PT + case_type)}
+    assert got == {i for i, r in dossier.items() if r["type"] == case_type}
+
+
+def test_cases_by_country_and_outcome(store, dossier):
+    got = {r["id"].value for r in run(store, "cases-by-type", country="country:NLD")}
+    assert got == {i for i, r in dossier.items() if "Netherlands" in r["countries"]}
+    got = {r["id"].value for r in run(store, "cases-by-type", outcome="oc:unsuccessful")}
+    assert got == {i for i, r in dossier.items() if r["outcome"].startswith("unsuccessful")}
+    assert {r["id"].value for r in run(store, "cases-by-type")} == set(dossier)
+
+
+def test_failed_or_stopped_cases_with_their_difficulties(store, dossier):
+    rows = run(store, "failed-cases-difficulties")
+    assert {r["id"].value for r in rows} == {i for i, r in dossier.items() if r["status"] in ("failed", "stopped")}
+    assert [(r["id"].value, short(r["status"]), short(r["category"])) for r in rows] == [
+        ("AU-ABS-IBM-2016", "failed", "privacy-data-protection"),
+        ("CA-STATCAN-CREDIT-BANKS", "stopped", "public-trust"), ("CA-STATCAN-CREDIT-BANKS", "stopped", "organisational"),
+        ("CA-STATCAN-CREDIT-BANKS", "stopped", "legal"), ("CA-STATCAN-CREDIT-BANKS", "stopped", "privacy-data-protection"),
+        ("CA-STATCAN-CREDIT-BANKS", "stopped", "public-trust"),
+        ("CA-STATCAN-OSM", "stopped", "organisational"), ("CA-STATCAN-OSM", "stopped", "organisational"),
+        ("CA-STATCAN-OSM", "stopped", "organisational"),
+        ("DE-DESTATIS-TERALYTICS", "stopped", "data-quality"), ("DE-DESTATIS-TERALYTICS", "stopped", "data-quality"),
+        ("NZ-CENSUS-2018", "failed", "skills-capacity"), ("NZ-CENSUS-2018", "failed", "organisational"),
+        ("US-BEA-FISERV", "stopped", "cost"), ("US-BEA-FISERV", "stopped", "data-quality"),
+        ("US-CENSUS-HARRIS", "failed", "managerial"), ("US-CENSUS-HARRIS", "failed", "cost"),
+        ("US-CENSUS-HARRIS", "failed", "technical-methodological"), ("US-CENSUS-HARRIS", "failed", "organisational")]
+
+
+def test_difficulty_categories_by_outcome(store):
+    rows = [(short(r["outcome"]) if r["outcome"].value != "none" else "none", short(r["category"]),
+             int(r["difficulties"].value), int(r["cases"].value)) for r in run(store, "difficulty-categories-by-outcome")]
+    assert rows == [
+        ("mixed", "organisational", 7, 5), ("mixed", "privacy-data-protection", 3, 3), ("mixed", "public-trust", 3, 2),
+        ("mixed", "cost", 2, 2), ("mixed", "commercial", 1, 1), ("mixed", "data-quality", 1, 1), ("mixed", "managerial", 1, 1),
+        ("successful", "organisational", 23, 18), ("successful", "data-quality", 8, 7),
+        ("successful", "privacy-data-protection", 7, 7), ("successful", "technical-methodological", 7, 6),
+        ("successful", "legal", 5, 5), ("successful", "cost", 4, 3), ("successful", "public-trust", 3, 3),
+        ("successful", "commercial", 2, 2), ("successful", "skills-capacity", 2, 2), ("successful", "managerial", 1, 1),
+        ("unknown", "organisational", 9, 8), ("unknown", "privacy-data-protection", 5, 4), ("unknown", "data-quality", 3, 3),
+        ("unknown", "legal", 2, 2), ("unknown", "public-trust", 2, 2), ("unknown", "commercial", 1, 1),
+        ("unknown", "managerial", 1, 1),
+        ("unsuccessful", "public-trust", 4, 2), ("unsuccessful", "organisational", 3, 3), ("unsuccessful", "cost", 2, 2),
+        ("unsuccessful", "data-quality", 2, 2), ("unsuccessful", "privacy-data-protection", 2, 2),
+        ("unsuccessful", "legal", 1, 1), ("unsuccessful", "managerial", 1, 1), ("unsuccessful", "skills-capacity", 1, 1),
+        ("unsuccessful", "technical-methodological", 1, 1),
+        ("none", "data-quality", 2, 1), ("none", "technical-methodological", 2, 1), ("none", "privacy-data-protection", 1, 1)]
+
+
+def test_partners_working_with_several_offices(store):
+    rows = [(r["partnerLabel"].value, int(r["offices"].value), tuple(sorted(r["cases"].value.split("; "))))
+            for r in run(store, "partners-several-offices")]
+    assert rows == [
+        ("Amazon Web Services", 4, ("AU-ABS-AWS-2021", "DIGITAL-EARTH-AFRICA", "EU-BIGDATA-HACKATHON")),
+        ("Positium", 4, ("EU-ESTAT-MPD-FS", "ID-BPS-MPD")),
+        ("European Space Agency", 3, ("DIGITAL-EARTH-AFRICA", "ESA-GAUSS")),
+        ("Global Partnership for Sustainable Development Data", 3, ("DIGITAL-EARTH-AFRICA", "GH-GSS-VODAFONE-FLOWMINDER", "PH-PSA-DATA-ROADMAP")),
+        ("Donors", 2, ("DATA-FOR-NOW", "UG-PULSELAB-KAMPALA")),
+        ("Federal Reserve Board", 2, ("US-BEA-FISERV", "US-CENSUS-FIRSTDATA")),
+        ("Flowminder Foundation", 2, ("GH-GSS-VODAFONE-FLOWMINDER", "PH-PSA-DATA-ROADMAP")),
+        ("Google", 2, ("UK-ONS-GCP-CENSUS", "US-CENSUS-TRUST-SAFETY")),
+        ("Microsoft", 2, ("PH-PSA-DATA-ROADMAP", "US-CENSUS-TRUST-SAFETY"))]
+
+
+def test_cases_relying_on_an_agreement_and_not_a_statute(store):
+    rows = [(r["id"].value, short(r["agreementType"])) for r in run(store, "agreement-not-statute")]
+    assert rows == [
+        ("AU-ABS-AWS-2021", "contract"), ("AU-ABS-IBM-2016", "contract"), ("CA-STATCAN-AAFC-CROP", "data-sharing-agreement"),
+        ("CA-STATCAN-OSM", "licence"), ("CN-NBS-BIGDATA", "collaboration-agreement"), ("D4D-ORANGE", "terms-and-conditions"),
+        ("ES-INE-MNO-2019", "contract"), ("ESA-GAUSS", "contract"), ("EU-ESSNET-BIGDATA", "grant"), ("EU-ESTAT-MPD-FS", "contract"),
+        ("EU-ESTAT-MULTIMNO", "contract"), ("GH-GSS-VODAFONE-FLOWMINDER", "collaboration-agreement"),
+        ("ID-BPS-MPD", "collaboration-agreement"), ("NL-CBS-BRIGHTLANDS", "decision"), ("NL-CBS-CBDS", "collaboration-agreement"),
+        ("NL-CBS-GEORGETOWN", "mou"), ("NL-CBS-UDC", "collaboration-agreement"), ("NZ-DATA-ILG", "relationship-agreement"),
+        ("PH-PSA-CGD", "decision"), ("RW-NISR-HUB", "mou"), ("UK-ONS-ESCOE", "contract"), ("UK-ONS-O2MOTION", "contract"),
+        ("US-CENSUS-HARRIS", "contract"), ("US-NCRN", "grant"), ("WB-ICP-CROWD", "contract")]
+    mou = run(store, "agreement-not-statute", agreementType="https://w3id.org/nso-partnership/vocab/agreement-type/mou")
+    assert [r["id"].value for r in mou] == ["NL-CBS-GEORGETOWN", "RW-NISR-HUB"]
+
+
+def test_cases_with_data_protection_authorities(store, dossier):
+    rows = [(r["id"].value, r["authorityLabel"].value, short(r["role"])) for r in run(store, "cases-with-dpa")]
+    assert {i for i, *_ in rows} == {i for i, r in dossier.items() if "data protection authority" in r["partner_sectors"]}
+    assert rows == [
+        ("CA-STATCAN-CREDIT-BANKS", "Office of the Privacy Commissioner of Canada", "adviser"),
+        ("D4D-ORANGE", "Senegal personal data commission", "adviser"),
+        ("ES-INE-MNO-2019", "Spanish Data Protection Agency", "adviser"),
+        ("GH-GSS-VODAFONE-FLOWMINDER", "Ghana Data Protection Commission", "adviser"),
+        ("NL-CBS-RIVM-LAW", "Dutch Data Protection Authority", "adviser")]
+
+
+def test_lessons_for_mobile_network_data(store, dossier):
+    rows = run(store, "mobile-network-lessons")
+    assert len(rows) == 32
+    assert sorted({r["id"].value for r in rows}) == [
+        "BE-STATBEL-PROXIMUS", "D4D-ORANGE", "DE-DESTATIS-TERALYTICS", "ES-INE-MNO-2019", "EU-BIGDATA-HACKATHON",
+        "EU-ESSNET-BIGDATA", "EU-ESTAT-MPD-FS", "EU-ESTAT-MULTIMNO", "FI-STATFI-MNO", "GH-GSS-VODAFONE-FLOWMINDER",
+        "ID-BPS-MPD", "IT-ISTAT-VODAFONE", "JP-NSTAC-DOCOMO", "NL-CBS-MNO", "NL-CBS-RIVM-LAW", "NZ-DATAVENTURES",
+        "RW-NISR-HUB", "UG-PULSELAB-KAMPALA", "UK-ONS-DSC-COVID-MNO", "UK-ONS-O2MOTION", "UK-ONS-VODAFONE"]
+    for r in rows:  # each lesson's text is in the dossier row of its case, and its sources are the row's
+        assert r["lesson"].value.split(";")[0].rstrip(".")[:30] in dossier[r["id"].value]["lessons"]
+        assert set(r["sources"].value.split(" | ")) == set(dossier[r["id"].value]["sources"].split(" | "))
