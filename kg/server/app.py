@@ -1,0 +1,142 @@
+"""The Starlette application: state (store, query pool, settings), middleware and routes."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import BASE, project_root
+from ..store import StoreMissing, current_path
+from ..analysis import web as analysis_web
+from . import pages, sparql
+from .data import Data
+from .executor import QueryPool, default_workers
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger("kg.serve")
+
+
+@dataclass
+class KGState:
+    """What every handler needs: the store (reopened after a rebuild), the query pool and the limits."""
+    data_dir: Path
+    base: str = BASE
+    timeout: float = 30.0
+    max_rows: int = 10_000
+    workers: int = 2
+    root: Path = field(default_factory=project_root)
+    pool: QueryPool | None = None
+    _store: ox.Store | None = None
+    _path: Path | None = None
+    _data: Data | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _refresh(self) -> None:
+        path = current_path(self.data_dir)
+        with self._lock:
+            if path != self._path:
+                self._store = ox.Store.read_only(str(path))
+                self._path, self._data = path, Data(self._store)
+
+    def store(self) -> ox.Store:
+        self._refresh()
+        return self._store  # type: ignore[return-value]
+
+    def data(self) -> Data:
+        self._refresh()
+        return self._data  # type: ignore[return-value]
+
+    @property
+    def store_path(self) -> Path:
+        self._refresh()
+        return self._path  # type: ignore[return-value]
+
+
+class AccessLog:
+    """One log line per request: client, method, path, status, bytes, milliseconds."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status, size = 500, 0
+
+        async def wrapped(message):
+            nonlocal status, size
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, wrapped)
+        finally:
+            path = scope.get("path", "")
+            if scope.get("query_string"):
+                qs = scope["query_string"].decode("latin-1")
+                path += "?" + (qs if len(qs) <= 200 else qs[:200] + "...")
+            client = scope.get("client") or ("-", 0)
+            log.info('%s "%s %s" %d %dB %.1fms', client[0], scope.get("method"), path, status, size,
+                     (time.perf_counter() - started) * 1000)
+
+
+def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows: int = 10_000,
+               workers: int | None = None) -> Starlette:
+    state = KGState(Path(data_dir), base if base.endswith(("/", "#")) else base + "/", timeout, max_rows,
+                    workers or default_workers())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        state.pool = QueryPool(state.data_dir, state.workers, timeout, max_rows)
+        try:
+            yield
+        finally:
+            state.pool.close()
+            shutil.rmtree(pages.DUMP_DIR, ignore_errors=True)
+
+    routes = [
+        Route("/sparql", sparql.endpoint, methods=["GET", "POST"], name="sparql"),
+        Route("/", pages.home, name="home"),
+        Route("/editor", pages.editor, name="editor"),
+        Route("/queries", pages.query_index, name="queries"),
+        Route("/queries/{name}", pages.query_page, name="query"),
+        Route("/search", pages.search, name="search"),
+        Route("/dataset", pages.dataset, name="dataset"),
+        Route("/.well-known/void", pages.dataset, name="void"),
+        Route("/dumps/{file}", pages.dump, name="dump"),
+        Route("/ontology", pages.ontology, name="ontology"),
+        Route("/shapes", pages.shapes, name="shapes"),
+        Route("/resource", pages.external, name="external"),
+        Route("/neighbourhood", pages.neighbourhood, name="neighbourhood"),
+        # analysis pages (kg/analysis/web.py): the gap-analysis report and the partnership network
+        Route("/reports/gap-analysis", analysis_web.gap_report, name="gap-analysis"),
+        Route("/network", analysis_web.network_page, name="network"),
+        Route("/network.json", analysis_web.network_json, name="network-json"),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        Route("/{path:path}", pages.resource, name="resource"),
+    ]
+    middleware = [
+        Middleware(AccessLog),
+        Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
+                   allow_headers=["*"], expose_headers=["X-KG-Truncated", "X-KG-Notice", "X-KG-Rows",
+                                                        "X-KG-Query-Seconds", "Content-Type", "Link"], max_age=86400),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={404: pages.not_found, 500: pages.server_error, StoreMissing: pages.no_store})
+    app.state.kg = state
+    return app

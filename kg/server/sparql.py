@@ -1,0 +1,244 @@
+"""The SPARQL 1.1 Protocol endpoint (/sparql): query via GET and POST, results by Accept, read-only.
+
+Follows https://www.w3.org/TR/sparql11-protocol/: `query` by GET or by POST as
+application/x-www-form-urlencoded or application/sparql-query; `default-graph-uri` and
+`named-graph-uri` set the dataset (without them, and without FROM in the query, the default graph
+is the union of all graphs); updates are refused with 403; a malformed query gets 400 with the
+parser's message; GET without a query returns the service description.
+"""
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qs
+import pyoxigraph as ox
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from . import conneg
+from .executor import QueryFailed, QueryTimeout, Result, ServerBusy, Task
+
+RESULT_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+EXTRA_PREFIXES = {"void": "http://rdfs.org/ns/void#", "dcat": "http://www.w3.org/ns/dcat#",
+                  "sd": "http://www.w3.org/ns/sparql-service-description#", "sh": "http://www.w3.org/ns/shacl#",
+                  "vann": "http://purl.org/vocab/vann/", "schema": "https://schema.org/"}
+UPDATE_KEYWORDS = re.compile(r"^(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.I)
+_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*', re.S)
+READ_ONLY = ("This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is refused. "
+             "Change the source files under data/ and run `kg build` instead.")
+
+
+def _strip(query: str) -> str:
+    """The query with comments and string literals blanked (IRIs kept), for keyword checks."""
+    return _TOKENS.sub(lambda m: m.group(0) if m.group(0).startswith("<") else " ", query)
+
+
+def is_update(text: str) -> bool:
+    body = re.sub(r"^\s*((PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*", "", _strip(text), flags=re.I)
+    return bool(UPDATE_KEYWORDS.match(body.lstrip()))
+
+
+def has_dataset_clause(text: str) -> bool:
+    return bool(re.search(r"\bFROM\s+(NAMED\s+)?(<|[A-Za-z_][\w.-]*:|:)", _strip(text), re.I))
+
+
+# ----------------------------------------------------------------------------- serialisation
+
+def results_json(result: Result) -> dict:
+    if result.kind == "boolean":
+        return {"head": {}, "boolean": result.boolean}
+    bindings = [{v: t for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
+    return {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
+
+
+def serialize(result: Result, media: str) -> bytes:
+    """Bytes of a result in a negotiated media type (results formats, or RDF for graph results)."""
+    if result.kind == "graph":
+        triples = list(ox.parse(result.ntriples.encode(), format=ox.RdfFormat.N_TRIPLES)) if result.ntriples else []
+        prefixes = used_prefixes(triples) if media == "text/turtle" else None
+        return ox.serialize(tidy(triples), format=GRAPH_FORMATS[media], prefixes=prefixes) or b""
+    data = json.dumps(results_json(result), ensure_ascii=False).encode()
+    if media == "application/sparql-results+json":
+        return data
+    parsed = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+    return parsed.serialize(format=RESULT_FORMATS[media])
+
+
+def tidy(triples: list[ox.Triple], first: str | None = None) -> list[ox.Triple]:
+    """Triples grouped by subject (`first`, then named, then blank), rdf:type first: readable Turtle."""
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    return sorted(set(triples), key=lambda t: (not (isinstance(t.subject, ox.NamedNode) and t.subject.value == first),
+                                                isinstance(t.subject, ox.BlankNode), str(t.subject),
+                                                t.predicate.value != rdf_type, str(t.predicate), str(t.object)))
+
+
+def used_prefixes(triples: list[ox.Triple], extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The project prefixes (plus extra) whose namespace some IRI in the triples uses: tidy Turtle."""
+    from .. import PREFIXES
+    candidates = {**PREFIXES, **EXTRA_PREFIXES, **(extra or {})}
+    iris = {t.value for tr in triples for t in (tr.subject, tr.predicate, tr.object) if isinstance(t, ox.NamedNode)}
+    return {p: ns for p, ns in candidates.items() if any(i.startswith(ns) for i in iris)}
+
+
+def offers_for(kind: str) -> list[str]:
+    return list(GRAPH_FORMATS) if kind == "graph" else list(RESULT_FORMATS)
+
+
+def result_headers(result: Result, max_rows: int) -> dict[str, str]:
+    headers = {"X-KG-Rows": str(result.count), "X-KG-Query-Seconds": f"{result.seconds:.3f}"}
+    if result.truncated:
+        headers["X-KG-Truncated"] = "true"
+        headers["X-KG-Notice"] = (f"result truncated to the first {max_rows} "
+                                  f"{'triples' if result.kind == 'graph' else 'rows'} (server limit --max-rows)")
+    return headers
+
+
+def error(status: int, message: str, **headers: str) -> PlainTextResponse:
+    return PlainTextResponse(message.rstrip() + "\n", status_code=status, headers=headers)
+
+
+async def run_task(request: Request, task: Task) -> Result | Response:
+    """Run a query in the pool; map time-outs, overload and engine errors to HTTP answers."""
+    pool = request.app.state.kg.pool
+    try:
+        return await to_thread.run_sync(pool.run, task)
+    except QueryTimeout:
+        return error(503, f"Query timed out: it ran longer than the server's limit of {pool.timeout:g} s "
+                          "(kg serve --timeout). Narrow it down (LIMIT, more specific patterns) and try again.",
+                     **{"Retry-After": "1", "X-KG-Timeout": "true"})
+    except ServerBusy as exc:
+        return error(503, f"Server busy: {exc}", **{"Retry-After": "2"})
+    except QueryFailed as exc:
+        if exc.syntax:
+            return error(400, f"Malformed query: {exc}")
+        return error(500, f"Query failed: {exc}")
+
+
+# ----------------------------------------------------------------------------- the endpoint
+
+async def endpoint(request: Request) -> Response:
+    kg = request.app.state.kg
+    params = request.query_params
+    query = params.get("query")
+    update = params.get("update")
+    default_graphs = params.getlist("default-graph-uri")
+    named_graphs = params.getlist("named-graph-uri")
+    if request.method == "POST":
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "application/x-www-form-urlencoded":
+            form = parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
+            query = form["query"][-1] if "query" in form else query
+            update = form["update"][-1] if "update" in form else update
+            default_graphs += form.get("default-graph-uri", [])
+            named_graphs += form.get("named-graph-uri", [])
+        elif ctype == "application/sparql-query":
+            query = (await request.body()).decode("utf-8", errors="replace")
+        elif ctype == "application/sparql-update":
+            return error(403, READ_ONLY)
+        else:
+            return error(415, "POST a query as application/x-www-form-urlencoded (query=...) or as "
+                              f"application/sparql-query; got {ctype or 'no content type'}.")
+    if update is not None:
+        return error(403, READ_ONLY)
+    if query is None:
+        if request.method == "POST":
+            return error(400, "Missing the `query` parameter.")
+        return service_description(request)
+    if is_update(query):
+        return error(403, READ_ONLY)
+    if not query.strip():
+        return error(400, "The `query` parameter is empty.")
+    # Check the requested format is one we can produce for some query form before running it.
+    if conneg.negotiate(request, offers_for("solutions") + offers_for("graph")) is None:
+        return not_acceptable(request, offers_for("solutions") + offers_for("graph"))
+    union = not default_graphs and not named_graphs and not has_dataset_clause(query)
+    task = Task(query, default_graphs or None, named_graphs or None, union=union, use_prefixes=True,
+                max_rows=kg.max_rows, timeout=kg.timeout)
+    result = await run_task(request, task)
+    if isinstance(result, Response):
+        return result
+    offers = offers_for(result.kind)
+    media = conneg.negotiate(request, offers)
+    if media is None:
+        return not_acceptable(request, offers)
+    return Response(serialize(result, media), media_type=media,
+                    headers={**result_headers(result, kg.max_rows), "Vary": "Accept"})
+
+
+def not_acceptable(request: Request, offers: list[str]) -> Response:
+    return error(406, f"Cannot produce {request.query_params.get('format') or request.headers.get('accept')}; "
+                      f"available: {', '.join(offers)}")
+
+
+# ----------------------------------------------------------------------------- service description
+
+def service_description(request: Request) -> Response:
+    offers = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml", "text/html"]
+    media = conneg.negotiate(request, offers)
+    if media == "text/html":
+        return RedirectResponse(request.url_for("editor"), status_code=303)
+    if media is None:
+        return not_acceptable(request, offers)
+    triples = tidy(description_triples(request))
+    prefixes = used_prefixes(triples, {"sd": SD, "void": VOID, "formats": "http://www.w3.org/ns/formats/"})
+    body = ox.serialize(triples, format=GRAPH_FORMATS[media], prefixes=prefixes if media == "text/turtle" else None)
+    return Response(body, media_type=media, headers={"Vary": "Accept"})
+
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def description_triples(request: Request) -> list[ox.Triple]:
+    kg = request.app.state.kg
+    endpoint_iri = ox.NamedNode(str(request.url_for("sparql")))
+    sd = lambda local: ox.NamedNode(SD + local)  # noqa: E731
+    service = ox.NamedNode(str(request.url_for("sparql")) + "#service")
+    dataset = ox.BlankNode("dataset")
+    default = ox.BlankNode("default")
+    t: list[ox.Triple] = [
+        ox.Triple(service, RDF_TYPE, sd("Service")),
+        ox.Triple(service, sd("endpoint"), endpoint_iri),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, ox.NamedNode("http://purl.org/dc/terms/title"),
+                  ox.Literal("NSO strategic partnerships knowledge graph: SPARQL endpoint (read-only)", language="en")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default),
+        ox.Triple(default, RDF_TYPE, sd("Graph")),
+        ox.Triple(dataset, ox.NamedNode(VOID + "sparqlEndpoint"), endpoint_iri),
+    ]
+    for fmt in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
+        t.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode("http://www.w3.org/ns/formats/" + fmt)))
+    store = kg.store()
+    total = 0
+    for g in sorted(store.named_graphs(), key=lambda g: g.value):
+        n = sum(1 for _ in store.quads_for_pattern(None, None, None, g))
+        total += n
+        node = ox.BlankNode()
+        graph = ox.BlankNode()
+        t += [ox.Triple(dataset, sd("namedGraph"), node), ox.Triple(node, RDF_TYPE, sd("NamedGraph")),
+              ox.Triple(node, sd("name"), g), ox.Triple(node, sd("graph"), graph),
+              ox.Triple(graph, RDF_TYPE, sd("Graph")),
+              ox.Triple(graph, ox.NamedNode(VOID + "triples"), _int(n))]
+    t.append(ox.Triple(default, ox.NamedNode(VOID + "triples"), _int(total)))
+    return t
+
+
+def _int(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
