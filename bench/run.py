@@ -1,0 +1,379 @@
+"""`make bench`: every figure of the project beside the same work done the plain way.
+
+For each scale (default 10k, 100k and 1M triples of synthetic data from bench/generate.py):
+load, reasoning (materialisation), full validation, incremental validation of one new case,
+each canned query's latency (median, p95), and HTTP throughput of /sparql for three queries at
+concurrency 1, 4 and 16. Each step runs in its own process; its time is measured inside it
+(imports excluded) and its peak memory is the process's maximum resident set size (os.wait4).
+Baselines: rdflib in memory + pyshacl on the whole graph; rdflib's SPARQL engine; the bare
+`oxigraph serve-read-only` server on the same store. A baseline that runs past its time limit
+is stopped and reported as "> N s".
+
+    python -m bench.run [--scales 10k,100k,1m] [--out docs/benchmarks.md]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from importlib import metadata
+from pathlib import Path
+
+from .generate import ROOT, SCALES, extra_case, generate
+
+PY = sys.executable
+WORK = ROOT / "build" / "bench"
+# time limits (seconds) of the baseline runs, by scale
+LIMITS = {"10k": 600, "100k": 600, "1m": 240, "5m": 300}
+QUERY_LIMIT = {"10k": 60, "100k": 60, "1m": 20, "5m": 20}
+
+
+def measure(step: str, root: Path, data_dir: Path, extra: str = "", limit: float | None = None) -> dict:
+    """Run one step in a child process; its JSON output plus wall time and peak RSS (MB)."""
+    env = {**os.environ, "KG_ROOT": str(root), "KG_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    proc = subprocess.Popen([PY, "-m", "bench.steps", step, str(root), str(data_dir), extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    timer = threading.Timer(limit, proc.kill) if limit else None
+    peak_hint = [0]
+    if timer:
+        def kill() -> None:
+            peak_hint[0] = _vm_hwm(proc.pid)
+            proc.kill()
+        timer = threading.Timer(limit, kill)
+        timer.start()
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if timer:
+        timer.cancel()
+    wall = time.perf_counter() - started
+    peak_mb = max(usage.ru_maxrss, peak_hint[0]) / 1024
+    if proc.returncode != 0:
+        if limit and wall >= limit:
+            return {"timeout": limit, "peak_mb": peak_mb, "wall": wall}
+        raise RuntimeError(f"step {step} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result.update(peak_mb=peak_mb, wall=wall)
+    return result
+
+
+def _vm_hwm(pid: int) -> int:
+    """Peak resident set size (kB) of a running process."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(port: int, path: str, proc: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode}")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", path + "?query=" + urllib.parse.quote("ASK {}"), headers={"Accept": "application/sparql-results+json"})
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def load_test(port: int, path: str, query: str, concurrency: int, seconds: float) -> dict:
+    """`concurrency` client threads, each with a keep-alive connection, POSTing the query for `seconds`."""
+    body = urllib.parse.urlencode({"query": query})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"}
+    latencies: list[float] = []
+    errors = [0]
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[0] += 1
+                    continue
+            except (OSError, http.client.HTTPException):
+                errors[0] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                continue
+            mine.append(time.perf_counter() - t)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return {"qps": len(latencies) / elapsed, "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
+            "requests": len(latencies), "errors": errors[0]}
+
+
+def http_queries(meta: dict) -> dict[str, str]:
+    """Three queries: an IRI look-up, a canned query with a parameter, an aggregation per country."""
+    import pyoxigraph as ox
+
+    from kg import queries
+    from kg.remote import with_values
+
+    j = meta["first_jurisdiction"]
+    country = "http://publications.europa.eu/resource/authority/country/" + j["code"]
+    canned = queries.discover(ROOT)
+    prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in __import__("kg").PREFIXES.items())
+    strip = lambda text: "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))  # noqa: E731
+    out = {"iri-lookup": f"SELECT ?p ?o WHERE {{ {j['nso']} ?p ?o }}"}
+    if "private-data-access" in canned:
+        out["private-data-access(country)"] = prologue + strip(with_values(canned["private-data-access"].text,
+                                                                             {ox.Variable("country"): ox.NamedNode(country)}))
+    if "statistical-laws" in canned:
+        out["statistical-laws(country)"] = prologue + strip(with_values(canned["statistical-laws"].text,
+                                                                          {ox.Variable("country"): ox.NamedNode(country)}))
+    return out
+
+
+def http_bench(data_dir: Path, meta: dict, seconds: float) -> dict:
+    """Throughput of `kg serve` /sparql and of the bare `oxigraph serve-read-only` on the same store."""
+    from kg.store import current_path
+
+    results: dict = {}
+    oxigraph = shutil.which("oxigraph", path=str(Path(PY).parent)) or shutil.which("oxigraph")
+    servers = {
+        "kg serve": ([PY, "-m", "kg.cli", "serve", "--store", str(data_dir), "--port", "{port}"], "/sparql"),
+        "oxigraph serve-read-only": ([oxigraph, "serve-read-only", "--location", str(current_path(data_dir)),
+                                      "--bind", "127.0.0.1:{port}", "--union-default-graph"], "/query"),
+    }
+    queries = http_queries(meta)
+    for name, (cmd, path) in servers.items():
+        port = _free_port()
+        log = open(WORK / f"server-{name.split()[0]}.log", "wb")  # a pipe left unread would block a chatty server
+        proc = subprocess.Popen([c.replace("{port}", str(port)) for c in cmd], stdout=log, stderr=subprocess.STDOUT,
+                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            _wait(port, path, proc)
+            for qname, q in queries.items():
+                load_test(port, path, q, 2, 1)  # warm-up
+                for c in (1, 4, 16):
+                    results[(name, qname, c)] = load_test(port, path, q, c, seconds)
+            results[(name, "peak_mb", 0)] = _tree_hwm(proc.pid) / 1024
+        except RuntimeError as exc:
+            results[(name, "error", 0)] = str(exc)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()
+    return results
+
+
+def _tree_hwm(pid: int) -> int:
+    """Sum of peak RSS (kB) of a process and its children (a server with worker processes)."""
+    total = _vm_hwm(pid)
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return total + sum(_tree_hwm(int(c)) for c in children)
+
+
+# --- the run ------------------------------------------------------------------------------
+
+def run_scale(scale: str, seconds: float, log) -> dict:
+    root = WORK / scale
+    data_dir = root / "store"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    t = time.perf_counter()
+    summary = generate(SCALES[scale], root)
+    log(f"[{scale}] generated {summary['triples']:,} triples in {time.perf_counter() - t:.1f} s")
+    meta = json.loads((root / "bench-meta.json").read_text())
+    case = extra_case(root, WORK / f"new-case-{scale}.nt")
+    r: dict = {"generated": summary}
+    limit = LIMITS[scale]
+
+    def step(key: str, name: str, extra: str = "", lim: float | None = None) -> None:
+        r[key] = measure(name, root, data_dir, extra, lim)
+        log(f"[{scale}] {key}: {_fmt_time(r[key])}, {r[key]['peak_mb']:.0f} MB")
+
+    step("kg_load", "kg-load")
+    step("base_load", "base-load", lim=limit)
+    step("kg_reason", "kg-reason")
+    step("base_reason", "base-reason", lim=limit)
+    step("kg_validate", "kg-validate", lim=limit)  # whole-graph pyshacl: the project's build does this too
+    step("base_validate", "base-validate", str(case), lim=limit)
+    step("kg_incremental", "kg-incremental", str(case))
+    step("kg_queries", "kg-queries")
+    step("base_queries", "base-queries", str(QUERY_LIMIT[scale]), lim=limit)
+    r["http"] = http_bench(data_dir, meta, seconds)
+    log(f"[{scale}] http done")
+    return r
+
+
+def _fmt_time(x: dict | None, key: str = "seconds") -> str:
+    if x is None:
+        return "n/a"
+    if "timeout" in x:
+        return f"> {x['timeout']:.0f} s"
+    v = x[key]
+    return f"{v * 1000:.0f} ms" if v < 1 else f"{v:.1f} s"
+
+
+def _ratio(kg: dict, base: dict, key: str = "seconds") -> str:
+    if "timeout" in kg:
+        return "n/a"
+    if "timeout" in base:
+        return f"> {base['timeout'] / kg[key]:.0f}x"
+    return f"{base[key] / kg[key]:.1f}x" if kg[key] else "n/a"
+
+
+def machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), 0)
+    libs = ", ".join(f"{p} {metadata.version(p)}" for p in ("pyoxigraph", "oxigraph", "rdflib", "pyshacl", "SPARQLWrapper")
+                     if _has(p))
+    return [f"- CPU: {cpu}, {os.cpu_count()} cores (nproc); memory {mem / 1024 / 1024:.1f} GiB",
+            f"- Python {platform.python_version()} on {platform.system()} {platform.release()}",
+            f"- Libraries: {libs}"]
+
+
+def _has(package: str) -> bool:
+    try:
+        metadata.version(package)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def report(results: dict[str, dict], started: float, command: str) -> str:
+    lines = ["# Benchmarks", "",
+             f"Produced by `{command}` (bench/run.py) on {time.strftime('%Y-%m-%d')}, total run time "
+             f"{(time.perf_counter() - started) / 60:.1f} min. Synthetic data in the project's ontology, seeded "
+             "(bench/generate.py), valid under shapes/. Each step runs in its own process: time is the measured "
+             "work (imports excluded), memory the peak resident set size of that process. Ratio = baseline time / "
+             "kg time (higher is better for kg).", "", "## Machine", "", *machine(), "",
+             "Baselines: **load** rdflib `Graph.parse` of every file; **reasoning** the same rules run by rdflib's "
+             "SPARQL engine; **full validation** rdflib parse + pyshacl on the whole graph; **incremental "
+             "validation** the baseline way to validate a new case, i.e. a full pyshacl run on the graph plus the case; "
+             "**queries** rdflib SPARQL on the in-memory graph; **HTTP** the bare `oxigraph serve-read-only "
+             "--union-default-graph` on the same store. A baseline stopped at its time limit shows `> N s`.", ""]
+    lines += ["## Pipeline steps", "",
+              "| scale | triples | step | kg time | kg peak | baseline time | baseline peak | ratio |",
+              "|---|---:|---|---:|---:|---:|---:|---:|"]
+    for scale, r in results.items():
+        n = f"{r['generated']['triples']:,}"
+        rows = [("load", "kg_load", "base_load"), ("reasoning", "kg_reason", "base_reason"),
+                ("full validation", "kg_validate", "base_validate"), ("incremental validation (1 case)", "kg_incremental", "base_validate")]
+        for label, k, b in rows:
+            kg, base = r[k], r[b]
+            lines.append(f"| {scale} | {n} | {label} | {_fmt_time(kg)} | {kg['peak_mb']:.0f} MB | {_fmt_time(base)} | "
+                         f"{base['peak_mb']:.0f} MB | {_ratio(kg, base)} |")
+    lines += ["", "Incremental validation: median of 5 runs of `IncrementalValidator.validate` on one new case "
+              "(about 50 triples) against the built store; set-up (opening the store, reading shapes and TBox) "
+              "is shown apart. A case with a dangling legal basis is reported as a violation at every scale.", "",
+              "| scale | one case | set-up | results (valid case) | violations (dangling legal basis) |", "|---|---:|---:|---:|---:|"]
+    for scale, r in results.items():
+        inc = r["kg_incremental"]
+        lines.append(f"| {scale} | {inc['seconds'] * 1000:.0f} ms | {inc['setup_seconds'] * 1000:.0f} ms | {inc['results']} | {inc['bad_case_violations']} |")
+    lines += ["", "## Canned queries (default parameters, embedded store)", "",
+              "| scale | query | rows | kg median | kg p95 | rdflib median | rdflib p95 | ratio (median) |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for scale, r in results.items():
+        for name, q in r["kg_queries"]["queries"].items():
+            b = r["base_queries"].get("queries", {}).get(name) if "queries" in r["base_queries"] else None
+            if b is None:
+                bm = bp = f"> {r['base_queries'].get('timeout', 0):.0f} s (whole run)"
+                ratio = "n/a"
+            elif "error" in b:
+                bm, bp, ratio = f"fails ({b['error']})", "", "n/a"
+            elif "timeout" in b:
+                bm, bp, ratio = f"> {b['timeout']:.0f} s", "", f"> {b['timeout'] / q['median']:.0f}x"
+            else:
+                bm, bp, ratio = f"{b['median'] * 1000:.1f} ms", f"{b['p95'] * 1000:.1f} ms", f"{b['median'] / q['median']:.0f}x"
+            lines.append(f"| {scale} | {name} | {q['rows']:,} | {q['median'] * 1000:.1f} ms | {q['p95'] * 1000:.1f} ms | {bm} | {bp} | {ratio} |")
+    lines += ["", "## HTTP /sparql throughput (loopback, client threads in the benchmark process)", "",
+              "| scale | query | concurrency | kg serve q/s | kg p50 | oxigraph q/s | oxigraph p50 | ratio (q/s) |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for scale, r in results.items():
+        h = r["http"]
+        for (server, qname, c), v in h.items():
+            if server != "kg serve" or c == 0:
+                continue
+            o = h.get(("oxigraph serve-read-only", qname, c))
+            lines.append(f"| {scale} | {qname} | {c} | {v['qps']:.0f} | {_ms(v['p50_ms'])} | "
+                         f"{o['qps']:.0f} | {_ms(o['p50_ms'])} | {v['qps'] / o['qps']:.2f}x |" if o and o['qps'] else
+                         f"| {scale} | {qname} | {c} | {v['qps']:.0f} | {_ms(v['p50_ms'])} | n/a | n/a | n/a |")
+        for (server, what, c), v in h.items():
+            if what == "peak_mb":
+                lines.append(f"| {scale} | peak memory of {server} (all processes) | | {v:.0f} MB | | | | |")
+            if what == "error":
+                lines.append(f"| {scale} | {server}: not measured ({v[:120]}) | | | | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def _ms(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", default="10k,100k,1m")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--http-seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    WORK.mkdir(parents=True, exist_ok=True)
+    results = {}
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    for scale in args.scales.split(","):
+        results[scale] = run_scale(scale, args.http_seconds, log)
+        raw = {s: {k: ({f"{a}|{b}|{c}": v for (a, b, c), v in val.items()} if k == "http" else val) for k, val in r.items()}
+               for s, r in results.items()}
+        (WORK / "results.json").write_text(json.dumps(raw, indent=1))
+        text = report(results, started, "make bench" if args.scales == "10k,100k,1m" else f"python -m bench.run --scales {args.scales}")
+        args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

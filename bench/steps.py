@@ -1,0 +1,221 @@
+"""One measured step per process (so the parent can read each step's peak memory).
+
+    python -m bench.steps STEP ROOT DATA_DIR [EXTRA]
+
+Prints one JSON object: the seconds of the measured work (imports and untimed set-up excluded)
+and what the step produced. The project's steps use the project's own code (kg.*); the baseline
+steps do the same work the plain way: rdflib in memory, pyshacl on the whole graph, rdflib's
+SPARQL engine.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".trig": "trig", ".jsonld": "json-ld"}
+
+
+def _files(root: Path) -> list[Path]:
+    from kg.sources import discover
+    return [s.path for s in discover(root)]
+
+
+def _rdflib_graph(root: Path, extra: list[Path] = ()):
+    """Every source file parsed by rdflib into one in-memory graph (the union of the named graphs)."""
+    import rdflib
+    g = rdflib.Graph()
+    for path in [*_files(root), *extra]:
+        g.parse(path, format=RDF_FORMATS[path.suffix])
+    return g
+
+
+def kg_load(root: Path, data_dir: Path, _extra: str) -> dict:
+    """kg: parse every file strictly (pyoxigraph) and bulk-load a new on-disk store, swapped in atomically."""
+    from kg.pipeline import load
+    from kg.store import write_new
+
+    started = time.perf_counter()
+    loaded = load()
+    quads = [q for s in loaded.sources for q in loaded.quads[s]]
+    write_new(data_dir, lambda store: store.bulk_extend(quads))
+    return {"seconds": time.perf_counter() - started, "triples": len(quads), "files": len(loaded.sources)}
+
+
+def base_load(root: Path, _data_dir: Path, _extra: str) -> dict:
+    started = time.perf_counter()
+    g = _rdflib_graph(root)
+    return {"seconds": time.perf_counter() - started, "triples": len(g)}
+
+
+def kg_reason(root: Path, data_dir: Path, _extra: str) -> dict:
+    """kg: the OWL RL rules as SPARQL CONSTRUCT to a fixpoint, into the inferred graph of the store."""
+    import pyoxigraph as ox
+    from kg.reasoning import materialise
+    from kg.store import current_path
+
+    store = ox.Store(str(current_path(data_dir)))
+    started = time.perf_counter()
+    report = materialise(store)
+    store.flush()
+    return {"seconds": time.perf_counter() - started, "inferred": report.total, "rounds": report.rounds}
+
+
+def base_reason(root: Path, _data_dir: Path, _extra: str) -> dict:
+    """Baseline: the same rules run by rdflib's SPARQL engine on the in-memory graph."""
+    from kg.reasoning import PREFIXES, RULES
+
+    g = _rdflib_graph(root)
+    started = time.perf_counter()
+    total, rounds = 0, 0
+    for _ in range(20):
+        rounds += 1
+        new = 0
+        for rule in RULES.values():
+            triples = set(g.query(PREFIXES + rule))
+            for t in triples:
+                g.add(t)
+            new += len(triples)
+        total += new
+        if not new:
+            break
+    return {"seconds": time.perf_counter() - started, "inferred": total, "rounds": rounds}
+
+
+def kg_validate(root: Path, _data_dir: Path, _extra: str) -> dict:
+    """kg: the build's validation (pyoxigraph parse, pyshacl on the data with the ontology as TBox)."""
+    from kg.pipeline import check, load
+
+    started = time.perf_counter()
+    report = check(load(), root)
+    return {"seconds": time.perf_counter() - started, "violations": len(report.violations), "warnings": len(report.warnings)}
+
+
+def base_validate(root: Path, _data_dir: Path, extra: str) -> dict:
+    """Baseline: rdflib parse of every file (plus EXTRA, the new case) and pyshacl on the whole graph."""
+    import pyshacl
+    import rdflib
+
+    started = time.perf_counter()
+    g = _rdflib_graph(root, [Path(extra)] if extra else [])
+    shapes = rdflib.Graph()
+    for path in sorted((root / "shapes").glob("*.ttl")):
+        shapes.parse(path)
+    conforms, _, _ = pyshacl.validate(g, shacl_graph=shapes, inference="none", allow_warnings=True)
+    return {"seconds": time.perf_counter() - started, "conforms": bool(conforms)}
+
+
+def kg_incremental(root: Path, data_dir: Path, extra: str) -> dict:
+    """kg: validate one new case file against the built store (IncrementalValidator)."""
+    from kg.sources import parse, source_for
+    from kg.store import open_store
+    from kg.validation import IncrementalValidator, ontology_graph, shapes_graph
+
+    t0 = time.perf_counter()
+    store = open_store(data_dir)
+    validator = IncrementalValidator(shapes_graph(root), ontology_graph(store))
+    setup = time.perf_counter() - t0
+    source = source_for(Path(extra), root)
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        report = validator.validate(store, {source.graph: parse(source)})
+        times.append(time.perf_counter() - started)
+    # the same on a case that breaks a shape through another resource (dangling legal basis)
+    bad = Path(extra).with_name("bad-case.nt")
+    bad.write_text(Path(extra).read_text().replace("/art_1>", "/art_999>").replace("/art_2>", "/art_999>")
+                   .replace("ontology#legalBasis> <", "ontology#legalBasis> <https://w3id.org/nso-partnership/eli/none/"))
+    bad_report = validator.validate(store, {source_for(bad, root).graph: parse(source_for(bad, root))})
+    return {"seconds": statistics.median(times), "setup_seconds": setup, "runs": len(times),
+            "results": len(report.results), "bad_case_violations": len(bad_report.violations)}
+
+
+def _canned(root: Path):
+    from kg import queries
+    return queries.discover(root)
+
+
+def kg_queries(root: Path, data_dir: Path, _extra: str) -> dict:
+    """kg: each canned query on the embedded store, default parameters; median and p95 of the runs."""
+    from kg import queries
+    from kg.store import open_store
+
+    store = open_store(data_dir)
+    out = {}
+    started = time.perf_counter()
+    for name, canned in _canned(root).items():
+        runs, rows = [], 0
+        budget = time.perf_counter() + 10
+        while len(runs) < 50 and (len(runs) < 5 or time.perf_counter() < budget):
+            t = time.perf_counter()
+            rows = len(list(queries.run(store, canned, {})))
+            runs.append(time.perf_counter() - t)
+        out[name] = _stats(runs, rows)
+    return {"seconds": time.perf_counter() - started, "queries": out}
+
+
+def base_queries(root: Path, _data_dir: Path, extra: str) -> dict:
+    """Baseline: the same queries with rdflib's SPARQL engine on the in-memory graph (a time limit per run)."""
+    import signal
+
+    import rdflib
+    from kg import PREFIXES
+
+    limit = float(extra or 60)
+    g = _rdflib_graph(root)
+    out = {}
+
+    def alarm(*_):
+        raise TimeoutError
+
+    signal.signal(signal.SIGALRM, alarm)
+    started = time.perf_counter()
+    for name, canned in _canned(root).items():
+        init = {p.name: rdflib.URIRef(_expand(p.default)) for p in canned.params if p.default and p.type == "iri"}
+        runs, rows = [], 0
+        budget = time.perf_counter() + min(limit, 20)
+        try:
+            while len(runs) < 10 and (len(runs) < 3 or time.perf_counter() < budget):
+                t = time.perf_counter()
+                signal.setitimer(signal.ITIMER_REAL, limit)
+                rows = len(list(g.query(canned.text, initNs=PREFIXES, initBindings=init)))
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                runs.append(time.perf_counter() - t)
+        except TimeoutError:
+            out[name] = {"timeout": limit, "runs": len(runs)}
+            continue
+        except Exception as exc:  # rdflib's engine fails on some valid queries
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            out[name] = {"error": f"{type(exc).__name__}: {exc}"[:160]}
+            continue
+        out[name] = _stats(runs, rows)
+    return {"seconds": time.perf_counter() - started, "queries": out}
+
+
+def _expand(value: str) -> str:
+    from kg.queries import expand
+    return expand(value)
+
+
+def _stats(runs: list[float], rows: int) -> dict:
+    ordered = sorted(runs)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"median": statistics.median(ordered), "p95": p95, "runs": len(runs), "rows": rows}
+
+
+STEPS = {name: fn for name, fn in globals().items() if name.startswith(("kg_", "base_")) and callable(fn)}
+
+
+def main() -> None:
+    step, root, data_dir = sys.argv[1], Path(sys.argv[2]).resolve(), Path(sys.argv[3]).resolve()
+    extra = sys.argv[4] if len(sys.argv) > 4 else ""
+    os.environ["KG_ROOT"] = str(root)
+    os.environ["KG_DATA_DIR"] = str(data_dir)
+    print(json.dumps(STEPS[step.replace("-", "_")](root, data_dir, extra)))
+
+
+if __name__ == "__main__":
+    main()
