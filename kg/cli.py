@@ -90,11 +90,24 @@ def build() -> None:
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--warnings/--no-warnings", default=True, help="Show warnings as well as violations.")
-def validate(files: tuple[Path, ...], warnings: bool) -> None:
+@click.option("--incremental", is_flag=True,
+              help="Validate FILES as a change to the built store: only the resources the change can affect, "
+                   "with only the data the shapes reach (also reports resources of other files it breaks).")
+def validate(files: tuple[Path, ...], warnings: bool, incremental: bool) -> None:
     """Validate FILES (default: everything) with the shapes, together with the rest of the graph."""
     from .pipeline import check, load
     from .validation import Report, format_report
 
+    if incremental:
+        if not files:
+            raise click.UsageError("--incremental needs the FILES that changed")
+        report = _validate_incremental(files)
+        if report is not None:
+            click.echo(format_report(report, show_warnings=warnings))
+            if not report.conforms:
+                raise click.exceptions.Exit(1)
+            return
+        click.echo("Incremental validation does not apply (see above); validating everything.", err=True)
     sources = discover()
     wanted = set()
     try:
@@ -110,6 +123,50 @@ def validate(files: tuple[Path, ...], warnings: bool) -> None:
     click.echo(format_report(report, show_warnings=warnings))
     if not report.conforms:
         raise click.exceptions.Exit(1)
+
+
+def _validate_incremental(files: tuple[Path, ...]):
+    """Report of kg.validation.IncrementalValidator for FILES against the built store (None: fall back)."""
+    from collections import defaultdict
+
+    from .sources import parse
+    from .store import StoreMissing, open_store
+    from .validation import IncrementalUnsupported, graph_files, validate_incremental
+
+    try:
+        store = open_store(_data_dir())
+    except StoreMissing as exc:
+        raise Failure(f"{exc} (incremental validation checks a change against the built store)") from None
+    changes: dict[str, list] = defaultdict(list)
+    files_by_subject: dict[str, str] = {}
+    try:
+        for f in files:
+            source = source_for(f)
+            changes[source.graph]  # the file's graph is replaced even if the file now names others only
+            for q in parse(source):
+                changes[q.graph_name.value].append(q)
+                if isinstance(q.subject, ox.NamedNode):
+                    files_by_subject.setdefault(q.subject.value, str(source.path))
+    except LoadError as exc:
+        raise Failure(str(exc)) from None
+    try:
+        report = validate_incremental(store, dict(changes), files_by_subject=files_by_subject)
+    except IncrementalUnsupported as exc:
+        click.echo(f"Incremental validation: {exc}.", err=True)
+        return None
+    from dataclasses import replace
+
+    from .validation import Report
+
+    sources = graph_files(store)  # name the file of resources the change breaks elsewhere
+    results = []
+    for r in report.results:
+        if r.file is None and r.focus.startswith(("http:", "https:")):
+            graph = next((q.graph_name.value for q in store.quads_for_pattern(ox.NamedNode(r.focus), None, None, None)
+                          if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in sources), None)
+            r = replace(r, file=str(project_root() / sources[graph])) if graph else r
+        results.append(r)
+    return Report(results)
 
 
 @main.command()
@@ -158,7 +215,14 @@ def _open_store():
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Bind a query parameter (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml"]), default="table", show_default=True)
 @click.option("--list", "list_", is_flag=True, help="List the canned queries with their parameters.")
-def query(name: str | None, params: tuple[str, ...], fmt: str, list_: bool) -> None:
+@click.option("--endpoint", metavar="URL", help="Run the query on this remote SPARQL endpoint instead of the local store.")
+@click.option("--all-graphs", is_flag=True, help="With --endpoint: query the union of the endpoint's named graphs "
+              "(for stores whose default graph is not that union).")
+@click.option("--user", metavar="NAME", help="With --endpoint: user name (password from KG_ENDPOINT_PASSWORD).")
+@click.option("--auth", "auth_scheme", type=click.Choice(["basic", "digest"]), default="basic", show_default=True,
+              help="With --user: HTTP authentication scheme.")
+def query(name: str | None, params: tuple[str, ...], fmt: str, list_: bool, endpoint: str | None = None,
+          all_graphs: bool = False, user: str | None = None, auth_scheme: str = "basic") -> None:
     """Run a canned query NAME (from queries/) or a FILE.rq."""
     from . import queries
 
@@ -176,21 +240,40 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, list_: bool) -> N
         given[key] = value
     try:
         canned = queries.resolve(name)
-        result = queries.run(_open_store(), canned, given)
+        if endpoint:
+            from .remote import RemoteError, run_remote
+            try:
+                result = run_remote(endpoint, canned, given, auth=_auth(user, auth_scheme), all_graphs=all_graphs)
+            except RemoteError as exc:
+                raise Failure(str(exc)) from None
+        else:
+            result = queries.run(_open_store(), canned, given)
         click.echo(queries.format_result(result, fmt), nl=False)
     except queries.QueryError as exc:
         raise Failure(str(exc)) from None
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "rdfxml"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "rdfxml", "csv"]), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
 @click.option("--include-inferred", is_flag=True, help="Also export the inferred and provenance graphs.")
 def export(fmt: str, out: Path | None, include_inferred: bool) -> None:
-    """Dump the graph in an RDF format."""
+    """Dump the graph in an RDF format, or the partnership cases as CSV (`kg import` reads it back)."""
     from .export import export as run_export
 
     store = _open_store()
+    if fmt == "csv":  # the cases, one row each, in the columns of `kg import`
+        from .export import export_cases_csv
+
+        text = export_cases_csv(store)
+        if out:
+            tmp = out.with_name(out.name + ".part")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(out)
+            click.echo(f"Wrote {text.count(chr(10)) - 1:,} cases to {out}", err=True)
+        else:
+            click.echo(text, nl=False)
+        return
     if out:
         tmp = out.with_name(out.name + ".part")
         n = run_export(store, fmt, tmp, include_inferred)
@@ -210,6 +293,148 @@ def stats() -> None:
     for label, cls in STATS_CLASSES:
         n = next(iter(store.query(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a <{cls}> }}", use_default_graph_as_union=True)))["n"].value
         click.echo(f"  {label:30} {int(n):>7,}")
+
+
+# --- import-survey (survey of offices; kg/survey.py) ---
+@main.command("import-survey")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and validate only; write nothing.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for SURVEY-ID.ttl (default: data/survey/ in the project).")
+@click.option("--survey", "survey_id", default="ces-strategic-partnerships", show_default=True,
+              help="The survey the responses answer (described in data/concept-note/survey.ttl).")
+def import_survey(file: Path, dry_run: bool, out_dir: Path | None, survey_id: str) -> None:
+    """Import survey responses from FILE.csv (one row per office; see kg/survey.py), all or nothing."""
+    from .survey import SurveyImportError, import_survey as run_import
+
+    try:
+        result = run_import(file, survey_id=survey_id, out_dir=out_dir, dry_run=dry_run)
+    except SurveyImportError as exc:
+        raise Failure(str(exc)) from None
+    n = len(result.responses)
+    done = f"wrote {result.target}" if result.written else f"dry run: would write {result.target}"
+    click.echo(f"{n} response{'s' * (n != 1)} to survey {result.survey} valid; {done}")
+# --- end import-survey ---
+
+
+# --- serve (kg/server/) ---
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Data directory of the store (default: --data-dir, KG_DATA_DIR or build/); built if missing.")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, None),
+              help="Seconds a SPARQL query may run before it is stopped (answered with 503).")
+@click.option("--max-rows", default=10_000, show_default=True, type=click.IntRange(1, None),
+              help="Most rows (or triples) a query result may hold; longer results are truncated.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Query worker processes (default: 2-4 by CPU count).")
+@click.option("--base", default=None, help="Canonical IRI base served at the site root (default: https://w3id.org/nso-partnership/).")
+def serve(host: str, port: int, store_dir: Path | None, timeout: float, max_rows: int, workers: int | None,
+          base: str | None) -> None:
+    """Serve the linked-data site and the read-only SPARQL endpoint (Ctrl-C stops)."""
+    from . import BASE
+    from .server import serve as run_server
+
+    if store_dir is not None:
+        click.get_current_context().obj["data_dir"] = store_dir
+    _open_store()  # builds the store first if there is none
+    run_server(_data_dir(), host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers, base=base or BASE)
+# --- end serve ---
+
+
+# --- push (kg/remote.py) ---
+def _auth(user: str | None, scheme: str):
+    """Credentials for a remote store: a user (password from KG_ENDPOINT_PASSWORD) or KG_ENDPOINT_TOKEN."""
+    import os
+
+    from .remote import Auth
+
+    token = os.environ.get("KG_ENDPOINT_TOKEN")
+    if not user and not token:
+        return None
+    return Auth(user=user, password=os.environ.get("KG_ENDPOINT_PASSWORD"), scheme=scheme, token=None if user else token)
+
+
+@main.command()
+@click.option("--endpoint", required=True, metavar="URL", help="SPARQL query endpoint of the remote store (used to check the upload).")
+@click.option("--graph-store", metavar="URL", help="Graph Store Protocol URL (default: Oxigraph's, the endpoint with /query -> /store).")
+@click.option("--batch", default=200_000, show_default=True, type=click.IntRange(1000, None), help="Most triples per request.")
+@click.option("--user", metavar="NAME", help="User name (password from KG_ENDPOINT_PASSWORD; or a token in KG_ENDPOINT_TOKEN).")
+@click.option("--auth", "auth_scheme", type=click.Choice(["basic", "digest"]), default="basic", show_default=True,
+              help="With --user: HTTP authentication scheme.")
+@click.option("--check/--no-check", default=True, help="Count each graph on the endpoint after the upload.")
+def push(endpoint: str, graph_store: str | None, batch: int, user: str | None, auth_scheme: str, check: bool) -> None:
+    """Upload every named graph of the store to a remote store (Graph Store Protocol PUT: replaces each graph)."""
+    from rich.progress import Progress
+
+    from .remote import RemoteError, graph_store_url, push as run_push, remote_graph_counts
+
+    store = _open_store()
+    auth = _auth(user, auth_scheme)
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("push", total=None)
+
+        def progress(graph: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=graph.rsplit("/graph/", 1)[-1][:40])
+
+        try:
+            summary = run_push(store, graph_store_url(endpoint, graph_store), auth=auth, batch=batch, progress=progress)
+            counts = remote_graph_counts(endpoint, auth) if check else {}
+        except RemoteError as exc:
+            raise Failure(str(exc)) from None
+    click.echo(f"Pushed {summary.triples:,} triples in {len(summary.graphs)} graphs ({summary.requests} requests)")
+    if check:
+        wrong = {g: (n, counts.get(g, 0)) for g, n in summary.graphs.items() if g and counts.get(g, 0) != n}
+        if wrong:
+            for g, (n, m) in sorted(wrong.items()):
+                click.echo(f"  {g}: {n:,} pushed, {m:,} on the endpoint", err=True)
+            raise Failure(f"{len(wrong)} graphs differ on {endpoint}")
+        click.echo(f"Checked: every graph on {endpoint} holds the triples pushed")
+# --- end push ---
+
+
+# --- analysis: report gap-analysis, links (suggest, accept), network, compare (kg/analysis/cli.py) ---
+from .analysis.cli import register as _register_analysis  # noqa: E402
+
+_register_analysis(main)
+# --- end analysis ---
+
+
+# --- import (partnership cases; kg/importer.py) ---
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and validate; print what would be written; write nothing.")
+@click.option("--allow-new-organisations", is_flag=True,
+              help="Mint organisations the graph does not know (added to data/organisations.ttl) instead of failing.")
+def import_cases(file: Path, dry_run: bool, allow_new_organisations: bool) -> None:
+    """Import partnership cases from FILE.csv (or .xlsx) with the columns of the cases dossier:
+    one data/cases/ID.ttl per row, validated with the rest of the graph, written all or nothing."""
+    from .importer import ImportError_, planned_files, run_import, write_all
+    from .sources import LoadError
+
+    root = project_root()
+    try:
+        result = run_import(file, root, allow_new=allow_new_organisations)
+    except (ImportError_, LoadError) as exc:
+        raise Failure(str(exc)) from None
+    if not result.ok:
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        rows = len({p.row for p in result.problems})
+        raise Failure(f"{len(result.problems)} problem{'s' * (len(result.problems) != 1)} in {rows} row{'s' * (rows != 1)}: nothing was written.")
+    files = planned_files(result, root)
+    for case in result.cases:
+        for note in case.notes:
+            click.echo(f"row {case.row} ({case.case_id}): note: {note}", err=True)
+    verb = "would write" if dry_run else "wrote"
+    for path in files:
+        click.echo(f"{verb} {path.relative_to(root) if path.is_relative_to(root) else path}")
+    if not dry_run:
+        write_all(files)
+    click.echo(f"{len(result.cases)} case{'s' * (len(result.cases) != 1)} valid ({result.warnings} warnings"
+               + (", `kg validate` lists them" if result.warnings else "") + ")"
+               + ("; dry run: nothing was written." if dry_run else "; run `kg build` to load them."), err=True)
+# --- end import ---
 
 
 if __name__ == "__main__":

@@ -54,6 +54,58 @@ class MaterialisationReport:
         return sum(self.added.values())
 
 
+def _defined_class_triples(store: ox.Store) -> set[ox.Triple]:
+    """The "defined-class" rule evaluated with indexed look-ups and set operations: the same triples
+    as its CONSTRUCT, which Oxigraph evaluates in time quadratic in the number of instances (the
+    nested FILTER NOT EXISTS re-reads every typed node for each candidate: 0.35 s at 10k triples,
+    minutes at 100k)."""
+    rdf, owl = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2002/07/owl#"
+    a, first_, rest_, nil = (ox.NamedNode(rdf + n) for n in ("type", "first", "rest", "nil"))
+    equivalent, intersection, on_property, has_value, some_values = (
+        ox.NamedNode(owl + n) for n in ("equivalentClass", "intersectionOf", "onProperty", "hasValue", "someValuesFrom"))
+
+    def objects(s, p) -> set:
+        return {q.object for q in store.quads_for_pattern(s, p, None, None)}
+
+    def subjects(p, o) -> set:
+        return {q.subject for q in store.quads_for_pattern(None, p, o, None)}
+
+    out: set[ox.Triple] = set()
+    for q in list(store.quads_for_pattern(None, equivalent, None, None)):
+        cls, expr = q.subject, q.object
+        if not isinstance(cls, ox.NamedNode) or isinstance(expr, ox.Literal):
+            continue
+        for head in objects(expr, intersection):
+            if isinstance(head, ox.Literal):
+                continue
+            members, node, seen = [], head, set()
+            while not isinstance(node, ox.Literal) and node != nil and node not in seen:  # rdf:rest*/rdf:first
+                seen.add(node)
+                members += objects(node, first_)
+                nxt = objects(node, rest_)
+                node = next(iter(nxt)) if len(nxt) == 1 else nil
+            for first in objects(head, first_):
+                if not isinstance(first, ox.NamedNode):
+                    continue
+                candidates = subjects(a, first) - subjects(a, cls)
+                for m in members:
+                    if not candidates:
+                        break
+                    ok = subjects(a, m)  # a named class
+                    if not isinstance(m, ox.Literal):
+                        for p in objects(m, on_property):
+                            if isinstance(p, ox.Literal):
+                                continue
+                            for v in objects(m, has_value):
+                                ok |= subjects(p, v)
+                            for d in objects(m, some_values):
+                                for y in subjects(a, d):
+                                    ok |= subjects(p, y)
+                    candidates &= ok
+                out |= {ox.Triple(x, a, cls) for x in candidates}
+    return out
+
+
 def materialise(store: ox.Store, max_rounds: int = 20) -> MaterialisationReport:
     """Apply the rules to a fixpoint; inferred triples go into the inferred graph only."""
     graph = ox.NamedNode(INFERRED_GRAPH)
@@ -62,7 +114,10 @@ def materialise(store: ox.Store, max_rounds: int = 20) -> MaterialisationReport:
         report.rounds += 1
         new = 0
         for name, rule in RULES.items():
-            triples = {t for t in store.query(PREFIXES + rule, use_default_graph_as_union=True)}
+            if name == "defined-class":
+                triples = _defined_class_triples(store)
+            else:
+                triples = {t for t in store.query(PREFIXES + rule, use_default_graph_as_union=True)}
             if triples:
                 store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
                 report.added[name] += len(triples)

@@ -122,3 +122,360 @@ def _relative(file: str, root: Path) -> str:
         return str(Path(file).relative_to(root))
     except ValueError:
         return file
+
+
+# ---------------------------------------------------------------------------------------------
+# Incremental validation: validate only the resources a change can affect, with only the data
+# the shapes reach from them. The result equals what a whole-graph validation reports for those
+# resources; on a store that conformed before the change it equals the whole-graph report.
+#
+# How: every shape with a target is compiled into "walks", the sequences of path steps
+# (predicate, forward or inverse) that its constraints read from a focus node, through nested
+# sh:node / sh:qualifiedValueShape / sh:or / sh:and / sh:xone / sh:not / sh:property, ending in a
+# read of rdf:type where sh:class is checked. The affected focus nodes of a change are found by
+# walking those steps backwards from each added or removed triple; their neighbourhood is
+# collected by walking the steps forwards in the store (pyoxigraph, indexed lookups); pyshacl
+# then validates that small graph, and the results on the affected nodes are kept, with the same shapes and
+# TBox as a full validation.
+# ---------------------------------------------------------------------------------------------
+
+_SH = "http://www.w3.org/ns/shacl#"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+_TBOX_PREDICATES = {_SUBCLASS, "http://www.w3.org/2002/07/owl#equivalentClass"}
+_TYPE = "TYPE"  # a walk ending in a read of the node's rdf:type (sh:class)
+_ANY = "*"       # any predicate (sh:closed reads every property of the node)
+_MAX_NESTING = 12
+
+Step = tuple  # (predicate IRI or _ANY, +1 forward | -1 inverse, "1" | "*" | "+" | "?")
+Walk = tuple  # of Steps, possibly ending in _TYPE
+
+
+class IncrementalUnsupported(Exception):
+    """The shapes or the change need a whole-graph validation (complex paths, TBox changes)."""
+
+
+def _path_alternatives(g: rdflib.Graph, path: rdflib.term.Node, inverse: bool = False) -> list[tuple]:
+    """A SHACL path as a list of alternative step sequences."""
+    if isinstance(path, rdflib.URIRef):
+        return [((str(path), -1 if inverse else 1, "1"),)]
+    inv = g.value(path, SH.inversePath)
+    if inv is not None:
+        return _path_alternatives(g, inv, not inverse)
+    alt = g.value(path, SH.alternativePath)
+    if alt is not None:
+        return [seq for member in rdflib.collection.Collection(g, alt) for seq in _path_alternatives(g, member, inverse)]
+    for kind, rep in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        inner = g.value(path, kind)
+        if inner is not None:
+            alts = _path_alternatives(g, inner, inverse)
+            if any(len(a) != 1 or a[0][2] != "1" for a in alts):
+                raise IncrementalUnsupported("a repeated path over a sequence or a nested repetition")
+            return [((a[0][0], a[0][1], rep),) for a in alts]
+    if g.value(path, rdflib.RDF.first) is not None:  # sequence path
+        seqs: list[tuple] = [()]
+        members = list(rdflib.collection.Collection(g, path))
+        for member in (reversed(members) if inverse else members):
+            seqs = [s + a for s in seqs for a in _path_alternatives(g, member, inverse)]
+        return seqs
+    raise IncrementalUnsupported(f"unknown SHACL path {path!r}")
+
+
+def _shape_walks(g: rdflib.Graph, shape: rdflib.term.Node, prefix: Walk, depth: int) -> set[Walk]:
+    """Every walk the constraints of `shape` read, each prefixed by the walk that reached its focus."""
+    if depth > _MAX_NESTING:
+        raise IncrementalUnsupported("shapes nested too deeply (recursive shapes?)")
+    out: set[Walk] = {prefix}
+    path = g.value(shape, SH.path)
+    if path is None:
+        return out | _value_walks(g, shape, prefix, depth)
+    for comparison in (SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals):
+        for other in g.objects(shape, comparison):
+            out.add(prefix + ((str(other), 1, "1"),))
+    for steps in _path_alternatives(g, path):
+        out.add(prefix + steps)
+        out |= _value_walks(g, shape, prefix + steps, depth)
+    return out
+
+
+def _value_walks(g: rdflib.Graph, shape: rdflib.term.Node, prefix: Walk, depth: int) -> set[Walk]:
+    """Walks read by the node-level constraints of `shape` applied to the nodes `prefix` reaches."""
+    out: set[Walk] = set()
+    if (shape, SH["class"], None) in g:
+        out.add(prefix + (_TYPE,))
+    if (shape, SH.closed, rdflib.Literal(True)) in g:
+        out.add(prefix + ((_ANY, 1, "1"),))
+    nested = [*g.objects(shape, SH.node), *g.objects(shape, SH.qualifiedValueShape),
+              *g.objects(shape, SH.property), *g.objects(shape, SH["not"])]
+    for key in (SH["or"], SH["and"], SH.xone):
+        for head in g.objects(shape, key):
+            nested += list(rdflib.collection.Collection(g, head))
+    for inner in nested:
+        out |= _shape_walks(g, inner, prefix, depth + 1)
+    return out
+
+
+@dataclass
+class _Root:
+    """A shape with targets: what it targets and the walks its constraints read."""
+    classes: set[str]
+    nodes: set[str]
+    subjects_of: set[str]
+    objects_of: set[str]
+    walks: set[Walk]
+
+
+def _compile(shapes: rdflib.Graph, ontology: rdflib.Graph) -> list[_Root]:
+    roots = []
+    shape_nodes = set(shapes.subjects(rdflib.RDF.type, SH.NodeShape)) | set(shapes.subjects(rdflib.RDF.type, SH.PropertyShape))
+    for shape in sorted(shape_nodes, key=str):
+        target_classes = {str(c) for c in shapes.objects(shape, SH.targetClass)}
+        if (shape, rdflib.RDF.type, rdflib.RDFS.Class) in shapes or (shape, rdflib.RDF.type, rdflib.OWL.Class) in shapes:
+            target_classes.add(str(shape))
+        nodes = {str(n) for n in shapes.objects(shape, SH.targetNode)}
+        subjects_of = {str(p) for p in shapes.objects(shape, SH.targetSubjectsOf)}
+        objects_of = {str(p) for p in shapes.objects(shape, SH.targetObjectsOf)}
+        if not (target_classes or nodes or subjects_of or objects_of):
+            continue
+        if (shape, SH.target, None) in shapes:
+            raise IncrementalUnsupported("SHACL-AF targets")
+        classes = set()
+        for c in target_classes:  # the class and its subclasses, as pyshacl finds targets
+            classes |= {str(x) for x in ontology.transitive_subjects(rdflib.RDFS.subClassOf, rdflib.URIRef(c))}
+            classes.add(c)
+        roots.append(_Root(classes, nodes, subjects_of, objects_of, _shape_walks(shapes, shape, (), 0)))
+    return roots
+
+
+class _View:
+    """Triples of a store as the data graph of a validation sees them: derived graphs left out,
+    replaced graphs swapped for their new content (or, with `with_old`, kept as well)."""
+
+    def __init__(self, store: ox.Store, replaced: set[str], added: set[tuple], with_old: bool = False):
+        from . import INFERRED_GRAPH
+        self.store = store
+        self.hidden = {INFERRED_GRAPH, INFERRED_GRAPH.rsplit("/", 1)[0] + "/provenance"} | (set() if with_old else replaced)
+        self.by_s: dict = defaultdict(set)
+        self.by_o: dict = defaultdict(set)
+        for t in added:
+            self.by_s[t[0]].add(t)
+            self.by_o[t[2]].add(t)
+
+    def match(self, s=None, p=None, o=None) -> set[tuple]:
+        out = set()
+        for q in self.store.quads_for_pattern(s, p, o, None):
+            g = q.graph_name
+            if isinstance(g, ox.NamedNode) and g.value in self.hidden:
+                continue
+            out.add((q.subject, q.predicate, q.object))
+        extra = self.by_s.get(s, ()) if s is not None else self.by_o.get(o, ()) if o is not None else \
+            [t for ts in self.by_s.values() for t in ts]
+        for t in extra:
+            if (p is None or t[1] == p) and (o is None or t[2] == o) and (s is None or t[0] == s):
+                out.add(t)
+        return out
+
+
+def _step(view: _View, node, step: Step, forward: bool, collect: set | None) -> set:
+    """Nodes one application of `step` reaches from `node` (forward) or comes from (backward)."""
+    pred, direction, _ = step
+    p = None if pred == _ANY else ox.NamedNode(pred)
+    out = set()
+    if (direction == 1) == forward:  # follow s -> o
+        if isinstance(node, ox.Literal):
+            return out
+        for t in view.match(node, p, None):
+            out.add(t[2])
+            if collect is not None:
+                collect.add(t)
+    else:  # follow o -> s
+        for t in view.match(None, p, node):
+            out.add(t[0])
+            if collect is not None:
+                collect.add(t)
+    return out
+
+
+def _apply(view: _View, nodes: set, step: Step, forward: bool, collect: set | None = None) -> set:
+    """Apply a step with its repetition (1, *, +, ?) to a set of nodes."""
+    rep = step[2]
+    if rep == "1":
+        return {m for n in nodes for m in _step(view, n, step, forward, collect)}
+    if rep == "?":
+        return set(nodes) | {m for n in nodes for m in _step(view, n, step, forward, collect)}
+    seen = set(nodes) if rep == "*" else set()
+    frontier = set(nodes)
+    while frontier:
+        nxt = {m for n in frontier for m in _step(view, n, step, forward, collect)} - seen
+        seen |= nxt
+        frontier = nxt
+    return seen
+
+
+class IncrementalValidator:
+    """Validates changes to a built store against the shapes, touching only what they reach.
+
+    `shapes` and `ontology` are the same graphs a full validation uses (default: shapes/ and the
+    store's ontology graphs). Build it once and reuse it for many changes.
+    """
+
+    def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph):
+        self.shapes, self.ontology = shapes, ontology
+        self.roots = _compile(shapes, ontology)
+
+    # -- which resources a change affects --------------------------------------------------
+    def _targeted(self, view: _View, node, root: _Root, types: dict) -> bool:
+        if isinstance(node, ox.Literal):
+            return False
+        if root.nodes and isinstance(node, ox.NamedNode) and node.value in root.nodes:
+            return True
+        if root.classes:
+            if node not in types:
+                types[node] = {t[2].value for t in view.match(node, ox.NamedNode(_RDF_TYPE), None) if isinstance(t[2], ox.NamedNode)}
+            if types[node] & root.classes:
+                return True
+        if any(view.match(node, ox.NamedNode(p), None) for p in root.subjects_of):
+            return True
+        return any(view.match(None, ox.NamedNode(p), node) for p in root.objects_of)
+
+    def affected(self, store: ox.Store, replaced: set[str], added: set[tuple], removed: set[tuple]) -> set:
+        """Focus nodes whose validation a change can alter: walk every shape's steps backwards
+        from each changed triple (in the graph with both old and new triples) to a targeted node."""
+        changed = added ^ removed
+        if any(t[1].value in _TBOX_PREDICATES for t in changed):
+            raise IncrementalUnsupported("the change touches the class hierarchy")
+        both = _View(store, replaced, added, with_old=True)
+        candidates: dict[int, set] = defaultdict(set)  # root index -> candidate focus nodes
+        for i, root in enumerate(self.roots):
+            for t in changed:
+                s, p, o = t
+                candidates[i].add(s)  # every resource the change describes is validated again
+                if p.value in root.objects_of:
+                    candidates[i].add(o)
+            for walk in root.walks:
+                for pos, step in enumerate(walk):
+                    for t in changed:
+                        s, p, o = t
+                        if step == _TYPE:
+                            if p.value != _RDF_TYPE:
+                                continue
+                            start = {s}
+                        elif step[0] == _ANY or step[0] == p.value:
+                            start = {s} if step[1] == 1 else {o}
+                            if step[2] in ("*", "+"):  # the triple may be any repetition of the step
+                                start = _apply(both, start, (step[0], step[1], "*"), forward=False)
+                        else:
+                            continue
+                        nodes = start
+                        for back in reversed(walk[:pos]):
+                            nodes = _apply(both, nodes, back, forward=False)
+                            if not nodes:
+                                break
+                        candidates[i] |= nodes
+        new = _View(store, replaced, added)
+        types: dict = {}
+        return {n for i, nodes in candidates.items() for n in nodes if self._targeted(new, n, self.roots[i], types)}
+
+    # -- the data the shapes read from those resources -----------------------------------------
+    def neighbourhood(self, view: _View, focus: set) -> set[tuple]:
+        """Every triple the shapes targeting `focus` can read, plus the focus nodes' types."""
+        triples: set[tuple] = set()
+        types: dict = {}
+        rdf_type = ox.NamedNode(_RDF_TYPE)
+        for node in focus:
+            triples |= view.match(node, rdf_type, None)
+        for root in self.roots:
+            starts = {n for n in focus if self._targeted(view, n, root, types)}
+            if not starts:
+                continue
+            for p in root.subjects_of:
+                triples |= {t for n in starts for t in view.match(n, ox.NamedNode(p), None)}
+            for p in root.objects_of:
+                triples |= {t for n in starts for t in view.match(None, ox.NamedNode(p), n)}
+            memo: dict[Walk, set] = {(): starts}
+            for walk in sorted(root.walks, key=len):
+                for k in range(1, len(walk) + 1):
+                    key = walk[:k]
+                    if key in memo:
+                        continue
+                    before = memo[walk[:k - 1]]
+                    step = walk[k - 1]
+                    if step == _TYPE:
+                        for n in before:
+                            if not isinstance(n, ox.Literal):
+                                triples |= view.match(n, rdf_type, None)
+                        memo[key] = set()
+                    else:
+                        memo[key] = _apply(view, before, step, forward=True, collect=triples)
+        return triples
+
+    def validate(self, store: ox.Store, changes: dict[str, list[ox.Quad]],
+                 files_by_subject: dict[str, str] | None = None) -> Report:
+        """Validate the change that replaces each named graph in `changes` with the given quads
+        (a new graph, a changed one, or [] for a removed one) in the store's data."""
+        replaced = set(changes)
+        added = {(q.subject, q.predicate, q.object) for quads in changes.values() for q in quads}
+        removed: set[tuple] = set()
+        for graph in replaced:
+            removed |= {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+        focus = self.affected(store, replaced, added, removed)
+        if not focus:
+            return Report([])
+        view = _View(store, replaced, added)
+        data = to_rdflib(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in self.neighbourhood(view, focus))
+        return self._run(data, focus, files_by_subject)
+
+    def _run(self, data: rdflib.Graph, focus: set, files_by_subject: dict[str, str] | None) -> Report:
+        """pyshacl on the neighbourhood, results kept for the affected nodes only. Not pyshacl's
+        focus_nodes option: in pyshacl 0.40 it also filters the value nodes of nested shapes
+        (sh:or inside sh:qualifiedValueShape), which hides violations."""
+        import pyshacl
+
+        _, report_graph, _ = pyshacl.validate(data, shacl_graph=self.shapes, ont_graph=self.ontology,
+                                              inference="none", abort_on_first=False, allow_warnings=True)
+        wanted = {n.value if isinstance(n, ox.NamedNode) else "_:" for n in focus}
+        report = _report(report_graph, files_by_subject)
+        return Report([r for r in report.results if r.focus in wanted or ("_:" in wanted and not r.focus.startswith(("http:", "https:", "urn:")))])
+
+
+def _report(report_graph: rdflib.Graph, files_by_subject: dict[str, str] | None) -> Report:
+    files_by_subject = files_by_subject or {}
+    results = []
+    for node in report_graph.objects(None, SH.result):
+        focus = str(report_graph.value(node, SH.focusNode))
+        path = report_graph.value(node, SH.resultPath)
+        value = report_graph.value(node, SH.value)
+        severity = str(report_graph.value(node, SH.resultSeverity)).rsplit("#", 1)[-1]
+        message = str(report_graph.value(node, SH.resultMessage) or "does not conform to its shape")
+        results.append(Result(severity, focus, _show(path) if isinstance(path, rdflib.URIRef) else (None if path is None else "a property path"),
+                              message, None if value is None else _show(value), files_by_subject.get(focus)))
+    results.sort(key=lambda r: (r.file or "~", r.focus, r.severity != "Violation", r.path or "", r.message))
+    return Report(results)
+
+
+def ontology_graph(store: ox.Store) -> rdflib.Graph:
+    """The TBox as a full validation uses it: the store's graphs loaded from ontology/."""
+    from . import GRAPH
+    prefix = GRAPH + "ontology/"
+    quads = [q for g in store.named_graphs() if isinstance(g, ox.NamedNode) and g.value.startswith(prefix)
+             for q in store.quads_for_pattern(None, None, None, g)]
+    return to_rdflib(quads)
+
+
+def validate_incremental(store: ox.Store, changes: dict[str, list[ox.Quad]], shapes: rdflib.Graph | None = None,
+                         ontology: rdflib.Graph | None = None, files_by_subject: dict[str, str] | None = None,
+                         root: Path | None = None) -> Report:
+    """Validate the change `changes` (named graph IRI -> its new quads) against a built store
+    without a whole-graph validation. See IncrementalValidator; build one to validate many changes."""
+    validator = IncrementalValidator(shapes if shapes is not None else shapes_graph(root),
+                                     ontology if ontology is not None else ontology_graph(store))
+    return validator.validate(store, changes, files_by_subject)
+
+
+def graph_files(store: ox.Store) -> dict[str, str]:
+    """Named graph IRI -> the source file it was loaded from (from the build's provenance graph)."""
+    from . import GRAPH
+    out = {}
+    for q in store.quads_for_pattern(None, ox.NamedNode("http://purl.org/dc/terms/source"), None, ox.NamedNode(GRAPH + "provenance")):
+        out[q.subject.value] = q.object.value
+    return out
