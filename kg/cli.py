@@ -329,8 +329,10 @@ def import_survey(file: Path, dry_run: bool, out_dir: Path | None, survey_id: st
               help="Most rows (or triples) a query result may hold; longer results are truncated.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Query worker processes (default: 2-4 by CPU count).")
 @click.option("--base", default=None, help="Canonical IRI base served at the site root (default: https://w3id.org/nso-partnership/).")
+@click.option("--allow-service", multiple=True, metavar="IRI",
+              help="Endpoint a query may call with SERVICE (repeatable). Without it federated query is refused.")
 def serve(host: str, port: int, store_dir: Path | None, timeout: float, max_rows: int, workers: int | None,
-          base: str | None) -> None:
+          base: str | None, allow_service: tuple[str, ...]) -> None:
     """Serve the linked-data site and the read-only SPARQL endpoint (Ctrl-C stops)."""
     from . import BASE
     from .server import serve as run_server
@@ -338,7 +340,8 @@ def serve(host: str, port: int, store_dir: Path | None, timeout: float, max_rows
     if store_dir is not None:
         click.get_current_context().obj["data_dir"] = store_dir
     _open_store()  # builds the store first if there is none
-    run_server(_data_dir(), host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers, base=base or BASE)
+    run_server(_data_dir(), host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers, base=base or BASE,
+               allow_service=allow_service)
 # --- end serve ---
 
 

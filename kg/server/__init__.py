@@ -19,18 +19,19 @@ def create_app(*args, **kwargs):
 
 
 def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8000, timeout: float = 30.0, max_rows: int = 10_000,
-          workers: int | None = None, base: str = BASE) -> None:
+          workers: int | None = None, base: str = BASE, allow_service: tuple[str, ...] = ()) -> None:
     """Run the server until Ctrl-C (SIGINT) or SIGTERM; the query workers are stopped on the way out."""
     import uvicorn
 
     from .app import create_app as _create
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
-    app = _create(data_dir, base=base, timeout=timeout, max_rows=max_rows, workers=workers)
+    app = _create(data_dir, base=base, timeout=timeout, max_rows=max_rows, workers=workers, allow_service=allow_service)
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{port}/"
     print(f"Serving the knowledge graph at {address}  (SPARQL endpoint {address}sparql, editor {address}editor)", flush=True)
-    print(f"Store: {data_dir}; query limits: {timeout:g} s, {max_rows:,} rows. Press Ctrl-C to stop.", flush=True)
+    print(f"Store: {data_dir}; query limits: {timeout:g} s, {max_rows:,} rows; federated SERVICE "
+          + (f"allowed to {', '.join(allow_service)}" if allow_service else "disabled") + ". Press Ctrl-C to stop.", flush=True)
     config = uvicorn.Config(app, host=host, port=port, access_log=False, log_level="warning", lifespan="on",
                             timeout_graceful_shutdown=5)
     try:

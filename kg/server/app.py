@@ -35,6 +35,8 @@ class KGState:
     timeout: float = 30.0
     max_rows: int = 10_000
     workers: int = 2
+    allow_service: tuple[str, ...] = ()  # SERVICE endpoints a query may call; none by default
+    max_body: int = 1_000_000  # bytes of a POST body
     root: Path = field(default_factory=project_root)
     pool: QueryPool | None = None
     _store: ox.Store | None = None
@@ -96,9 +98,9 @@ class AccessLog:
 
 
 def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows: int = 10_000,
-               workers: int | None = None) -> Starlette:
+               workers: int | None = None, allow_service: tuple[str, ...] = ()) -> Starlette:
     state = KGState(Path(data_dir), base if base.endswith(("/", "#")) else base + "/", timeout, max_rows,
-                    workers or default_workers())
+                    workers or default_workers(), tuple(allow_service))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -45,6 +45,33 @@ def _strip(query: str) -> str:
     return _TOKENS.sub(lambda m: m.group(0) if m.group(0).startswith("<") else " ", query)
 
 
+SERVICE_CLAUSE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?(<[^>]*>|\S+)", re.I)
+MAX_BODY_BYTES = 1_000_000
+
+
+def service_targets(text: str) -> list[str]:
+    """The endpoints a query's SERVICE clauses name (<iri> kept with brackets; variables and prefixed names as written)."""
+    return [m.group(1) for m in SERVICE_CLAUSE.finditer(_strip(text))]
+
+
+def refused_services(text: str, allowed: tuple[str, ...]) -> list[str]:
+    """SERVICE targets not on the allow-list: anything but an allowed absolute IRI (variables included)."""
+    return [t for t in service_targets(text) if not (t.startswith("<") and t[1:-1] in allowed)]
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` bytes (read no further than that)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 def is_update(text: str) -> bool:
     body = re.sub(r"^\s*((PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*", "", _strip(text), flags=re.I)
     return bool(UPDATE_KEYWORDS.match(body.lstrip()))
@@ -137,14 +164,17 @@ async def endpoint(request: Request) -> Response:
     named_graphs = params.getlist("named-graph-uri")
     if request.method == "POST":
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        raw = await read_body(request, kg.max_body)
+        if raw is None:
+            return error(413, f"Request body larger than {kg.max_body:,} bytes.")
         if ctype == "application/x-www-form-urlencoded":
-            form = parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
+            form = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
             query = form["query"][-1] if "query" in form else query
             update = form["update"][-1] if "update" in form else update
             default_graphs += form.get("default-graph-uri", [])
             named_graphs += form.get("named-graph-uri", [])
         elif ctype == "application/sparql-query":
-            query = (await request.body()).decode("utf-8", errors="replace")
+            query = raw.decode("utf-8", errors="replace")
         elif ctype == "application/sparql-update":
             return error(403, READ_ONLY)
         else:
@@ -160,6 +190,10 @@ async def endpoint(request: Request) -> Response:
         return error(403, READ_ONLY)
     if not query.strip():
         return error(400, "The `query` parameter is empty.")
+    refused = refused_services(query, kg.allow_service)
+    if refused:
+        return error(403, f"Federated query is disabled on this endpoint: SERVICE {refused[0]} is not allowed "
+                          "(the server calls no other host unless started with --allow-service IRI).")
     # Check the requested format is one we can produce for some query form before running it.
     if conneg.negotiate(request, offers_for("solutions") + offers_for("graph")) is None:
         return not_acceptable(request, offers_for("solutions") + offers_for("graph"))
