@@ -214,8 +214,12 @@ class _Worker:
 class QueryPool:
     """A fixed number of worker processes; `run` blocks (call it from a thread) for at most `timeout` s."""
 
+    RECENT_TIMEOUT_TTL = 60.0  # seconds a query that ran past its limit is refused at once if repeated
+    MIN_QUEUE_WAIT = 10.0  # seconds a query may wait for a free worker (its own time limit starts after)
+
     def __init__(self, data_dir: Path, size: int = 2, timeout: float = 30.0, max_rows: int = 10_000):
         self.data_dir, self.timeout, self.max_rows = Path(data_dir), timeout, max_rows
+        self._recent_timeouts: dict[tuple, float] = {}
         self._ctx = mp.get_context("spawn")  # no fork of a threaded server
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
@@ -239,17 +243,43 @@ class QueryPool:
         self.restarts += 1
         return self._spawn()
 
+    @staticmethod
+    def _key(task: Task) -> tuple:
+        return (" ".join(task.query.split()), tuple(task.default_graphs or ()), tuple(task.named_graphs or ()),
+                tuple(sorted((k, str(v)) for k, v in task.substitutions.items())), task.union)
+
+    def _timed_out_recently(self, key: tuple) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            for k in [k for k, until in self._recent_timeouts.items() if until < now]:
+                del self._recent_timeouts[k]
+            return key in self._recent_timeouts
+
+    def _remember_timeout(self, key: tuple) -> None:
+        with self._lock:
+            self._recent_timeouts[key] = time.monotonic() + self.RECENT_TIMEOUT_TTL
+
     def run(self, task: Task) -> Result:
+        """Wait up to the time limit for a free worker, then give the query its full time limit."""
         if self._closed:
             raise ServerBusy("the server is shutting down")
         task.timeout = min(task.timeout, self.timeout)
         task.max_rows = min(task.max_rows, self.max_rows)
-        deadline = time.monotonic() + task.timeout
+        key = self._key(task)
+        if self._timed_out_recently(key):
+            raise QueryTimeout()  # the same query ran past the limit moments ago: do not let it hold a worker again
+        wait = max(self.MIN_QUEUE_WAIT, task.timeout)
         try:
-            worker = self._idle.get(timeout=task.timeout)
+            worker = self._idle.get(timeout=wait)
         except queue.Empty:
-            raise ServerBusy(f"every query worker stayed busy for {task.timeout:g} s; try again later") from None
-        task.timeout = max(0.05, deadline - time.monotonic())
+            raise ServerBusy(f"every query worker stayed busy for {wait:g} s; try again later") from None
+        try:
+            return self._run_on(worker, task)
+        except QueryTimeout:
+            self._remember_timeout(key)
+            raise
+
+    def _run_on(self, worker: "_Worker", task: Task) -> Result:
         try:
             worker.conn.send(task)
             # Grace of 1 s over the in-worker deadline before the worker is killed.
@@ -277,4 +307,6 @@ class QueryPool:
 
 
 def default_workers() -> int:
-    return max(2, min(4, (os.cpu_count() or 2)))
+    """More workers than cores: a runaway query then shares the CPU with cheap ones (the OS time-slices)
+    instead of making them queue behind it. Each worker holds a read-only store handle (~50-70 MB)."""
+    return max(4, min(8, 2 * (os.cpu_count() or 2) + 2))

@@ -47,6 +47,22 @@ def _strip(query: str) -> str:
 
 SERVICE_CLAUSE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?(<[^>]*>|\S+)", re.I)
 MAX_BODY_BYTES = 1_000_000
+_EMPTY = ox.Store()  # parsing a query against an empty store rejects bad syntax without using a worker
+
+
+def syntax_error(query: str) -> str | None:
+    """The parser's message if the query is malformed, else None (evaluation on an empty store is instant)."""
+    from .. import PREFIXES
+
+    try:
+        result = _EMPTY.query(query, prefixes={**PREFIXES, **EXTRA_PREFIXES})
+        if isinstance(result, ox.QuerySolutions):
+            next(iter(result), None)
+    except SyntaxError as exc:
+        return exc.msg
+    except Exception:  # runtime errors are for the worker to report
+        return None
+    return None
 
 
 def service_targets(text: str) -> list[str]:
@@ -194,6 +210,11 @@ async def endpoint(request: Request) -> Response:
     if refused:
         return error(403, f"Federated query is disabled on this endpoint: SERVICE {refused[0]} is not allowed "
                           "(the server calls no other host unless started with --allow-service IRI).")
+    # Pre-check syntax in this process so malformed queries do not take a worker; never for a query with
+    # SERVICE, because evaluating it (even on an empty store) would call the remote endpoint.
+    message = None if service_targets(query) else syntax_error(query)
+    if message is not None:
+        return error(400, f"Malformed query: {message}")
     # Check the requested format is one we can produce for some query form before running it.
     if conneg.negotiate(request, offers_for("solutions") + offers_for("graph")) is None:
         return not_acceptable(request, offers_for("solutions") + offers_for("graph"))
