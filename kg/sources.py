@@ -79,12 +79,7 @@ def source_for(path: Path, root: Path | None = None) -> SourceFile:
 def parse(source: SourceFile) -> list[ox.Quad]:
     """Parse one file strictly; triples go into the file's graph, named graphs of TriG/N-Quads are kept."""
     path = source.path
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise LoadError(path, f"cannot read file: {exc.strerror}") from None
-    if size > MAX_FILE_BYTES:
-        raise LoadError(path, f"file is {size} bytes, larger than the limit of {MAX_FILE_BYTES}")
+    check_size(path, MAX_FILE_BYTES)
     fmt = FORMATS[path.suffix]
     data = path.read_bytes()
     try:
@@ -111,6 +106,16 @@ def parse(source: SourceFile) -> list[ox.Quad]:
     if not quads:
         raise LoadError(path, "file holds no RDF statements (empty or only prefixes)")
     return quads
+
+
+def check_size(path: Path, limit: int) -> None:
+    """Refuse a file larger than `limit` bytes before reading it (sources, CSV and xlsx imports)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoadError(path, f"cannot read file: {exc.strerror}") from None
+    if size > limit:
+        raise LoadError(path, f"file is {size:,} bytes, larger than the limit of {limit:,}")
 
 
 def _refuse_dtd(path: Path, data: bytes) -> None:

@@ -86,3 +86,17 @@ def test_hostile_file_in_a_build_gives_no_traceback(mini_project: Path, tmp_path
     assert result.returncode == 1
     assert "data/evil.rdf:2: XML document type declarations" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_oversized_files_are_refused(tmp_path: Path, monkeypatch):
+    from kg import sources
+
+    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(LoadError, match="larger than the limit of 1,000"):
+        _load(tmp_path, "big.nt", '<http://example.org/a> <http://example.org/p> "' + "x" * 2000 + '" .\n')
+
+
+def test_xlsx_xml_is_parsed_through_defusedxml():
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML is True
