@@ -420,6 +420,8 @@ def import_cases(file: Path, dry_run: bool, allow_new_organisations: bool) -> No
         result = run_import(file, root, allow_new=allow_new_organisations)
     except (ImportError_, LoadError) as exc:
         raise Failure(str(exc)) from None
+    for warning in result.row_warnings:  # kept, but said aloud (e.g. a case without statistical office)
+        click.echo(str(warning), err=True)
     if not result.ok:
         for problem in result.problems:
             click.echo(str(problem), err=True)

@@ -9,7 +9,8 @@ writes; the exported form makes the round trip lossless):
   `Name [data-supplier, adviser] (note)`.
 - outcome: `successful: reason` (also `successful (reason)` in the dossier).
 - difficulties and lessons: exported as `category: text | category: text`; free text is split into
-  items on ';' and sentence ends and each item gets a category from keywords (deterministic).
+  items on ';' and sentence ends and each item gets a category from keywords (deterministic;
+  a difficulty whose words name no kind is `unclassified`, never guessed).
 - legal_basis: free text, kept as `nsp:legalBasisNote`; exported with the resolved laws or
   articles in brackets, relative to the base: `text [eli/can/act/1985/s-19/sec_13]`.
 - sources: URLs separated by ' | '.
@@ -20,6 +21,7 @@ types, agreements) is derived deterministically from the cells, see `derive_*` b
 from __future__ import annotations
 
 import csv
+import zipfile
 import difflib
 import hashlib
 import os
@@ -47,6 +49,8 @@ ELI = rdflib.Namespace("http://data.europa.eu/eli/ontology#")
 ID = BASE + "id/"
 COUNTRY = "http://publications.europa.eu/resource/authority/country/"
 COUNTRY_RE = re.compile(r"^http://publications\.europa\.eu/resource/authority/country/[A-Z]{3}$")
+AREA = ID + "area/"  # the project's areas: one with parts stands for its countries, one without (INT) for itself
+AREA_RE = re.compile(r"^" + re.escape(AREA) + r"[A-Z]+$")
 
 
 def v(scheme: str, concept: str) -> URIRef:
@@ -57,7 +61,10 @@ PARTNERSHIP_TYPES = ["policy-makers", "supplier-recipient", "open-innovation", "
 STATUSES = ["ongoing", "completed", "pilot", "stopped", "failed", "unknown"]
 OUTCOMES = ["successful", "unsuccessful", "mixed", "unknown"]
 CONFIDENCE = ["seen", "recalled"]
-STATISTICAL_CLASSES = {NSP_IRI + "NationalStatisticalOffice", NSP_IRI + "InternationalStatisticalOrganization"}
+# Organisations that meet a case's office requirement (and take the lead role): statistical offices,
+# national or international, and other producers of official statistics (e.g. a central bank).
+STATISTICAL_CLASSES = {NSP_IRI + "NationalStatisticalOffice", NSP_IRI + "InternationalStatisticalOrganization",
+                       NSP_IRI + "StatisticsProducer"}
 ORG_CLASSES = STATISTICAL_CLASSES | {NSP_IRI + "WorkingGroup"} | {
     "http://www.w3.org/ns/org#" + c for c in ("Organization", "FormalOrganization", "OrganizationalUnit", "OrganizationalCollaboration")}
 ORGANISER_ROLES = {"lead-nso", "coordinator"}  # roles that mark the organisations column
@@ -82,18 +89,21 @@ PRIVATE_DST = {"privately-held", "scanner-transaction", "mobile-network", "card-
 DATA_FROM_PARTNER = PRIVATE_DST | {"citizen-generated", "administrative-register", "earth-observation", "survey"}
 NSO_GIVES = r"microdata|training|course|workshop|advice|know-how|statistical input"
 
+# Difficulty categories from keywords (the first that matches; a leading `Label:` is tried first).
+# A difficulty whose words name no kind is `unclassified`: the importer does not guess one.
+# `organisational` is only for text that says so (organisation, governance, coordination).
 DIFFICULTY_KEYWORDS: list[tuple[str, str]] = [
-    ("privacy-data-protection", r"privacy|personal data|data protection|gdpr|anonymi|identifier|encrypt|consent|surveillance"),
-    ("legal", r"legal|\blaws?\b|regulat|legislat|statut|court|mandat|obligat"),
-    ("public-trust", r"trust|reputation|public|media|protest|boycott|misinformation|critic|controvers|independence|political"),
-    ("commercial", r"commercial|business|competit|strategic|fair"),
-    ("cost", r"cost|fund|price|expens|budget|financ|\bpay"),
-    ("continuity", r"continu|stopp|ended|terminat|sustainab|withdr"),
-    ("skills-capacity", r"skill|capacity|staff|train|expert"),
-    ("data-quality", r"quality|coverage|bias|representativ|calibrat|accura|volume"),
-    ("technical-methodological", r"technical|method|technolog|\bit\b|system|outage|ddos|processing|software|hardware|index"),
-    ("managerial", r"contract|procure|negotiat|manag|supplier|tender|deadline|delay"),
-    ("organisational", r"organis|governance|coordinat|partner|cooperat"),
+    ("privacy-data-protection", r"privacy|personal[- ]data|data protection|gdpr|anonymi|identifier|encrypt|consent|surveillance|opt-?out|\bindividual"),
+    ("legal", r"legal|\blaws?\b|regulat|legislat|statut|court|mandat|obligat|licen[cs]|jurisdiction"),
+    ("public-trust", r"trust|reputation|public|media|protest|boycott|misinformation|critics|criticis|controvers|independence|political"),
+    ("commercial", r"commercial|competit|business[- ]sensitiv|business interest|strategic|\bfair\b"),
+    ("cost", r"cost|\bfund|price|expens|budget|financ|\bpay|business model"),
+    ("continuity", r"continu|stopp|stop supplying|\bended\b|terminat|sustainab|withdr|ceas"),
+    ("skills-capacity", r"skill|capacity|staff|\btrain|expert|infrastructure"),
+    ("data-quality", r"quality|coverage|bias|represent|calibrat|accura|complete|volatil|revision|missed|exclud|outdated"),
+    ("technical-methodological", r"technical|method|technolog|\bit system|outage|ddos|processing|software|hardware|computing|volume|concept|unstructured|\bformats?\b|\bload\b"),
+    ("managerial", r"contract|procure|negotiat|manag|supplier|vendor|tender|deadline|delay"),
+    ("organisational", r"organi[sz]ation|governance|coordinat"),
 ]
 LESSON_KEYWORDS: list[tuple[str, str]] = [
     ("privacy-by-design", r"privacy|anonymi|data protection|encrypt|personal data"),
@@ -145,6 +155,7 @@ class CaseResult:
     graph: rdflib.Graph
     nodes: dict[str, str] = field(default_factory=dict)  # node IRI -> column that produced it
     notes: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # stored, but said aloud (e.g. no statistical office)
 
 
 @dataclass
@@ -157,6 +168,10 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def row_warnings(self) -> list[Problem]:
+        return [w for c in self.cases for w in c.warnings]
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,8 +322,16 @@ class Context:
                 self.places.setdefault(norm(r["l"].value), [c])
                 if r["p"].value == "1":
                     self.country_labels[c] = r["l"].value
-            else:
+            elif parts.get(c) or not AREA_RE.match(c):
                 self.places.setdefault(norm(r["l"].value), sorted(parts.get(c, [])))
+        # an area without parts, such as id/area/INT ("international"), is a place of its own
+        for r in q(f"""SELECT ?a ?l ?p WHERE {{ {{ ?a <http://www.w3.org/2004/02/skos/core#prefLabel> ?l BIND(1 AS ?p) }} UNION
+                     {{ ?a <http://www.w3.org/2004/02/skos/core#altLabel> ?l BIND(2 AS ?p) }}
+                     FILTER(STRSTARTS(STR(?a), "{AREA}")) }} ORDER BY ?p ?l"""):
+            a = r["a"].value
+            if AREA_RE.match(a) and not parts.get(a):
+                self.places.setdefault(norm(r["l"].value), [a])
+                self.country_labels.setdefault(a, r["l"].value)
         for r in q("""SELECT ?c ?s WHERE { ?c <http://www.w3.org/2004/02/skos/core#inScheme> ?s }"""):
             self.concepts.setdefault(r["s"].value.rsplit("/", 1)[-1], set()).add(r["c"].value.rsplit("/", 1)[-1])
         self.laws = self._laws(q)
@@ -567,6 +590,13 @@ class RowMapper:
             return None, problems
 
         lead = next((p for p in organisers if self.ctx.is_statistical(p.org)), organisers[0])
+        if not any(self.ctx.is_statistical(p.org) for p in organisers + partners):
+            # the sources name no statistical office or producer of official statistics: the case is
+            # kept and flagged (derived from the cells, so the CSV round trip gives it back)
+            g.add((case, NSP.withoutStatisticalOffice, Literal(True)))
+            names = ", ".join(repr(self.ctx.org_label(p.org)) for p in organisers)
+            res.warnings.append(Problem(row, "organisations", f"no statistical office or producer of official statistics among {names}"
+                                        " or the partners; recorded as a case without statistical office"))
         main_partner = partners[0]
         # data from a partner, and a private company among the organisers (e.g. an operator running a
         # challenge): that company is the provider
@@ -622,7 +652,7 @@ class RowMapper:
 
         # difficulties and lessons
         for col, prop, cls, scheme, table, fallback in (
-                ("difficulties", NSP.hasDifficulty, NSP.Difficulty, "difficulty-category", DIFFICULTY_KEYWORDS, "organisational"),
+                ("difficulties", NSP.hasDifficulty, NSP.Difficulty, "difficulty-category", DIFFICULTY_KEYWORDS, "unclassified"),
                 ("lessons", NSP.hasLesson, NSP.LessonLearned, "lesson-theme", LESSON_KEYWORDS, None)):
             slug_path = "difficulty" if col == "difficulties" else "lesson"
             for n, (cat, desc) in enumerate(parse_findings(cell[col], self.ctx.concepts.get(scheme, set()), table, fallback), 1):
@@ -795,20 +825,37 @@ def parse_findings(cell: str, known: set[str], table, fallback) -> list[tuple[st
 # Reading, validating, writing
 # --------------------------------------------------------------------------------------------
 
-def read_rows(path: Path) -> list[dict[str, str]]:
-    if path.suffix.lower() == ".xlsx":
-        try:
-            import openpyxl
-        except ImportError:
-            raise ImportError_("reading .xlsx needs openpyxl (pip install openpyxl)") from None
-        sheet = openpyxl.load_workbook(path, read_only=True, data_only=True).active
-        values = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-        header, body = (values[0], values[1:]) if values else ([], [])
-    else:
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV (UTF-8) or .xlsx file; anything unreadable is an ImportError_, not a crash."""
+    from .sources import LoadError, check_size
+
+    try:
+        check_size(path, MAX_IMPORT_BYTES)
+    except LoadError as exc:
+        raise ImportError_(str(exc)) from None
+    try:
+        if path.suffix.lower() == ".xlsx":
+            import openpyxl  # parses the workbook XML through defusedxml (a dependency)
+
+            sheet = openpyxl.load_workbook(path, read_only=True, data_only=True).active
+            values = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+            return (values[0], values[1:]) if values else ([], [])
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
-            header = next(reader, [])
-            body = list(reader)
+            return next(reader, []), list(reader)
+    except UnicodeDecodeError as exc:
+        raise ImportError_(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
+    except csv.Error as exc:
+        raise ImportError_(f"{path}: not a readable CSV file: {exc}") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ImportError_(f"{path}: cannot read the file: {exc}") from None
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    header, body = read_table(path)
     header = [h.strip() for h in header]
     if header != COLUMNS:
         missing = [c for c in COLUMNS if c not in header]
@@ -924,7 +971,7 @@ PATH_COLUMNS = {
     "nsp:status": "status", "nsp:outcome": "outcome", "nsp:outcomeReason": "outcome", "dct:spatial": "countries",
     "nsp:startYear": "start_year", "nsp:endYear": "end_year", "dct:source": "sources",
     "nsp:hasDifficulty": "difficulties", "nsp:hasLesson": "lessons", "nsp:legalBasis": "legal_basis",
-    "nsp:agreement": "legal_basis", "nsp:confidence": "confidence",
+    "nsp:agreement": "legal_basis", "nsp:confidence": "confidence", "nsp:withoutStatisticalOffice": "organisations",
 }
 
 

@@ -208,6 +208,13 @@ def _split(cell: str) -> list[str]:
 
 def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
     """Header, data rows as (row number, cells), and format errors. Row numbers are file line numbers."""
+    from .importer import MAX_IMPORT_BYTES
+    from .sources import LoadError, check_size
+
+    try:
+        check_size(path, MAX_IMPORT_BYTES)
+    except LoadError as exc:
+        raise SurveyImportError([exc.detail], path) from None
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -100,3 +100,26 @@ def test_xlsx_xml_is_parsed_through_defusedxml():
     import openpyxl.xml
 
     assert openpyxl.xml.DEFUSEDXML is True
+
+
+@pytest.mark.parametrize("content,words", [
+    (b"id,title\n\xff\xfe\x00bad\n", "not UTF-8"),
+    (b"PK\x03\x04 not really a workbook", "cannot read the file"),
+], ids=["latin-bytes-csv", "corrupt-xlsx"])
+def test_unreadable_imports_are_clear_errors(tmp_path: Path, content: bytes, words: str):
+    from kg.importer import ImportError_, read_rows
+
+    path = tmp_path / ("cases.xlsx" if content.startswith(b"PK") else "cases.csv")
+    path.write_bytes(content)
+    with pytest.raises(ImportError_, match=words):
+        read_rows(path)
+
+
+def test_oversized_imports_are_refused(tmp_path: Path, monkeypatch):
+    from kg import importer
+
+    monkeypatch.setattr(importer, "MAX_IMPORT_BYTES", 100)
+    path = tmp_path / "cases.csv"
+    path.write_text(",".join(importer.COLUMNS) + "\n" + "x," * 200 + "\n")
+    with pytest.raises(importer.ImportError_, match="larger than the limit of 100"):
+        importer.read_rows(path)
