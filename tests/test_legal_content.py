@@ -75,3 +75,17 @@ def test_cited_articles_exist_in_that_jurisdiction(store, iso3: str):
         ask = f"""ASK {{ ?art eli:number "{number}" ; eli:is_part_of+ ?law .
                        ?law eli:jurisdiction <{COUNTRY}{iso3}> }}"""
         assert bool(queries.run(store, ask)), f"{iso3}: article {number} not in the graph"
+
+
+def test_readme_to_verify_list_equals_the_recalled_facts(store):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## To verify", 1)[1].split("\n## ", 1)[0]
+    listed = {line.split("`")[1] for line in section.splitlines() if line.startswith("- `")}
+    _, rows = queries.rows(queries.run(store, queries.resolve("recalled-facts", ROOT)))
+    assert listed == {r["fact"].value.removeprefix("https://w3id.org/nso-partnership/") for r in rows}
+
+
+def test_readme_lists_every_jurisdiction():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Legal content: jurisdictions covered", 1)[1].split("\n## ", 1)[0]
+    assert {iso for iso in jurisdictions() if f"({iso})" in section} == jurisdictions()
