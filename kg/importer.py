@@ -880,11 +880,16 @@ TURTLE_PREFIXES = {
 }
 
 
+_LINE_BREAK_ESCAPES = {c: f"\\u{c:04X}" for c in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029)}
+
+
 def to_turtle(graph: rdflib.Graph, header: str) -> str:
     for p, ns in TURTLE_PREFIXES.items():
         graph.bind(p, ns, override=True, replace=True)
-    text = graph.serialize(format="turtle", base=BASE)
-    lines = [l for l in text.splitlines() if not l.startswith("@prefix") and not l.startswith("@base")]
+    # Escape the characters Python's splitlines() and pyoxigraph's parser treat as line breaks inside
+    # short literals (rdflib writes them raw); split on "\n" only, so literals are never cut.
+    text = graph.serialize(format="turtle", base=BASE).translate(_LINE_BREAK_ESCAPES)
+    lines = [l for l in text.split("\n") if not l.startswith("@prefix") and not l.startswith("@base")]
     used = [p for p, ns in TURTLE_PREFIXES.items() if re.search(rf"(?<![\w<]){p}:", "\n".join(lines))]
     head = [f"@base <{BASE}> ."] + [f"@prefix {p}: <{TURTLE_PREFIXES[p]}> ." for p in used]
     return "\n".join(head) + "\n\n" + header + "\n" + "\n".join(lines).strip() + "\n"

@@ -80,3 +80,22 @@ def test_any_cell_is_reported_or_yields_valid_strict_turtle(fuzz_project: Path, 
     for planned_path, text in importer.planned_files(result, fuzz_project).items():
         quads = list(ox.parse(text.encode(), format=ox.RdfFormat.TURTLE, base_iri="https://w3id.org/nso-partnership/"))
         assert quads, planned_path
+
+
+@pytest.mark.parametrize("value", ["0\x850", "a\u2028b", "a\u2029b", "a\x0bb", "a\x0cb", "line one\r\nline two", "cr\ronly"])
+def test_line_break_characters_survive_the_round_trip_to_turtle(fuzz_project: Path, tmp_path: Path, value: str):
+    """Found by the property test above: U+0085 in a title made the importer write an unloadable file."""
+    from kg import importer
+
+    path = tmp_path / "cases.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADER_ROW)
+        writer.writeheader()
+        writer.writerow({**TEMPLATE, "title": value})
+    result = importer.run_import(path, fuzz_project, allow_new=True)
+    assert result.ok, result.problems
+    (text,) = [t for p, t in importer.planned_files(result, fuzz_project).items() if "cases" in p.parts]
+    titles = [q.object.value for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE,
+                                                base_iri="https://w3id.org/nso-partnership/")
+              if q.predicate.value == "http://purl.org/dc/terms/title"]
+    assert titles == [value]
