@@ -71,7 +71,7 @@ def check(loaded: Loaded, root: Path | None = None) -> Report:
     """SHACL-validate the data files against the shapes, with the ontology as TBox."""
     data = to_rdflib(loaded.of_kind("data"))
     ontology = to_rdflib(loaded.of_kind("ontology"))
-    return validate(data, ontology, shapes_graph(root), loaded.files_by_subject())
+    return validate(data, ontology, shapes_graph(root), loaded.files_by_subject(), inplace=True)  # data is ours
 
 
 def build(data_dir: Path, root: Path | None = None, progress: Progress | None = None) -> BuildSummary:
