@@ -73,18 +73,7 @@ def validate(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph,
     else:
         _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none",
                                               abort_on_first=False, allow_warnings=True)
-    files_by_subject = files_by_subject or {}
-    results = []
-    for node in report_graph.objects(None, SH.result):  # top-level results, not nested sh:detail
-        focus = str(report_graph.value(node, SH.focusNode))
-        path = report_graph.value(node, SH.resultPath)
-        value = report_graph.value(node, SH.value)
-        severity = str(report_graph.value(node, SH.resultSeverity)).rsplit("#", 1)[-1]
-        message = str(report_graph.value(node, SH.resultMessage) or "does not conform to its shape")
-        results.append(Result(severity, focus, _show(path) if isinstance(path, rdflib.URIRef) else (None if path is None else "a property path"),
-                              message, None if value is None else _show(value), files_by_subject.get(focus)))
-    results.sort(key=lambda r: (r.file or "~", r.focus, r.severity != "Violation", r.path or "", r.message))
-    return Report(results)
+    return _report(report_graph, files_by_subject)
 
 
 def _show(term: rdflib.term.Node) -> str:
@@ -453,7 +442,7 @@ class IncrementalValidator:
 def _report(report_graph: rdflib.Graph, files_by_subject: dict[str, str] | None) -> Report:
     files_by_subject = files_by_subject or {}
     results = []
-    for node in report_graph.objects(None, SH.result):
+    for node in report_graph.objects(None, SH.result):  # top-level results, not nested sh:detail
         focus = str(report_graph.value(node, SH.focusNode))
         path = report_graph.value(node, SH.resultPath)
         value = report_graph.value(node, SH.value)
