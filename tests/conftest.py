@@ -53,3 +53,12 @@ def shipped_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def store(shipped_store: Path):
     from kg.store import open_store
     return open_store(shipped_store)
+
+
+@pytest.fixture(scope="module")
+def http(server):
+    """An HTTP client on the `server` fixture of the requesting test module (a real `kg serve` process)."""
+    import httpx
+
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client

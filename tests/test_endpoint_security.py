@@ -56,12 +56,6 @@ def server(shipped_store):
     live.stop()
 
 
-@pytest.fixture(scope="module")
-def http(server):
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        yield client
-
-
 def test_service_is_refused_and_no_connection_is_made(http, listener):
     before = listener.connections
     for query in (f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",

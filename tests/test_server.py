@@ -36,12 +36,6 @@ def server(shipped_store):
     live.stop()
 
 
-@pytest.fixture(scope="module")
-def http(server):
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        yield client
-
-
 def sparql_get(http, query, accept, **params):
     return http.get("/sparql", params={"query": query, **params}, headers={"Accept": accept})
 
