@@ -327,12 +327,14 @@ def import_survey(file: Path, dry_run: bool, out_dir: Path | None, survey_id: st
               help="Seconds a SPARQL query may run before it is stopped (answered with 503).")
 @click.option("--max-rows", default=10_000, show_default=True, type=click.IntRange(1, None),
               help="Most rows (or triples) a query result may hold; longer results are truncated.")
-@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Query worker processes (default: 2-4 by CPU count).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Query worker processes (default: 2 per CPU core + 2, from 4 to 8).")
 @click.option("--base", default=None, help="Canonical IRI base served at the site root (default: https://w3id.org/nso-partnership/).")
 @click.option("--allow-service", multiple=True, metavar="IRI",
               help="Endpoint a query may call with SERVICE (repeatable). Without it federated query is refused.")
+@click.option("--cache-mb", default=32, show_default=True, type=click.IntRange(0, 65536),
+              help="Memory for answers to repeated /sparql requests on the current store (0: no cache).")
 def serve(host: str, port: int, store_dir: Path | None, timeout: float, max_rows: int, workers: int | None,
-          base: str | None, allow_service: tuple[str, ...]) -> None:
+          base: str | None, allow_service: tuple[str, ...], cache_mb: int) -> None:
     """Serve the linked-data site and the read-only SPARQL endpoint (Ctrl-C stops)."""
     from . import BASE
     from .server import serve as run_server
@@ -341,7 +343,7 @@ def serve(host: str, port: int, store_dir: Path | None, timeout: float, max_rows
         click.get_current_context().obj["data_dir"] = store_dir
     _open_store()  # builds the store first if there is none
     run_server(_data_dir(), host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers, base=base or BASE,
-               allow_service=allow_service)
+               allow_service=allow_service, cache_mb=cache_mb)
 # --- end serve ---
 
 

@@ -367,3 +367,83 @@ def test_ctrl_c_stops_cleanly(shipped_store):
     live = LiveServer(shipped_store, "--workers", "1")
     assert live.stop() == 0
     assert "Server stopped." in live.log() and "Traceback" not in live.log()
+
+
+# ----------------------------------------------------------------------------- answer cache
+
+def test_a_repeated_request_is_answered_from_the_cache_with_the_same_bytes(http):
+    query = LAWS + " LIMIT 3"
+    first = http.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    again = http.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    assert first.status_code == again.status_code == 200
+    assert (first.headers["x-kg-cache"], again.headers["x-kg-cache"]) == ("miss", "hit")
+    assert again.content == first.content and again.headers["content-type"] == first.headers["content-type"]
+    assert again.headers["x-kg-rows"] == "3"
+    # another format of the same query is another answer
+    other = http.post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert other.headers["x-kg-cache"] == "miss" and len(other.json()["results"]["bindings"]) == 3
+    # CORS headers on a hit as on a miss
+    cors = http.post("/sparql", data={"query": query}, headers={"Accept": "text/csv", "Origin": "https://example.org"})
+    assert cors.headers["x-kg-cache"] == "hit" and cors.headers["access-control-allow-origin"] == "*"
+    assert "X-KG-Cache" in cors.headers["access-control-expose-headers"]
+
+
+def test_errors_and_refusals_are_never_cached(http):
+    for _ in range(2):
+        bad = http.post("/sparql", data={"query": "SELECT ?x WHERE { ?x"})
+        assert bad.status_code == 400 and "x-kg-cache" not in bad.headers
+        update = http.post("/sparql", data={"update": "DROP ALL"})
+        assert update.status_code == 403 and "x-kg-cache" not in update.headers
+
+
+def test_a_rebuilt_store_is_never_answered_from_the_old_cache(shipped_store, tmp_path):
+    import shutil
+
+    from kg.store import current_path, write_new
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    write_new(data_dir, lambda s: s.bulk_extend(ox.Store.read_only(str(current_path(shipped_store))).quads_for_pattern(None, None, None)))
+    live = LiveServer(data_dir, "--workers", "1")
+    try:
+        count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        ask = lambda: httpx.get(live.url + "/sparql", params={"query": count},  # noqa: E731
+                                headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        before, cached = ask(), ask()
+        assert cached.headers["x-kg-cache"] == "hit" and cached.content == before.content
+        n = int(before.json()["results"]["bindings"][0]["n"]["value"])
+        extra = ox.Quad(ox.NamedNode(BASE + "id/test/x"), ox.NamedNode(BASE + "ontology#note"), ox.Literal("added"),
+                        ox.NamedNode(BASE + "graph/test"))
+        old = current_path(data_dir)
+        write_new(data_dir, lambda s: (s.bulk_extend(ox.Store.read_only(str(old)).quads_for_pattern(None, None, None)),
+                                       s.add(extra)))
+        after = ask()
+        assert after.headers["x-kg-cache"] == "miss"
+        assert int(after.json()["results"]["bindings"][0]["n"]["value"]) == n + 1
+    finally:
+        live.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_cache_off(shipped_store):
+    live = LiveServer(shipped_store, "--workers", "1", "--cache-mb", "0")
+    try:
+        for _ in range(2):
+            r = httpx.get(live.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+            assert r.status_code == 200 and r.headers["x-kg-cache"] == "miss"
+    finally:
+        live.stop()
+
+
+def test_the_cache_is_bounded_by_bytes_and_evicts_the_least_recently_used():
+    from kg.server.cache import Cached, ResponseCache
+
+    cache = ResponseCache(max_bytes=250, max_entry=100)
+    entry = lambda n: Cached("text/csv", b"x" * n, ())  # noqa: E731
+    cache.put("a", entry(100))
+    cache.put("b", entry(100))
+    cache.put("too big", entry(101))
+    assert cache.get("too big") is None and cache.get("a") is not None  # "a" is now the most recently used
+    cache.put("c", entry(100))  # 300 bytes > 250: the least recently used ("b") goes
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+    assert cache.size == 200 and len(cache) == 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import threading
 import time
@@ -17,9 +18,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import BASE, project_root
-from ..store import StoreMissing, current_path
+from ..store import CURRENT, StoreMissing, current_path
 from ..analysis import web as analysis_web
 from . import pages, sparql
+from .cache import CachedAnswers, ResponseCache
 from .data import Data
 from .executor import QueryPool, default_workers
 
@@ -39,13 +41,20 @@ class KGState:
     max_body: int = 1_000_000  # bytes of a POST body
     root: Path = field(default_factory=project_root)
     pool: QueryPool | None = None
+    cache: ResponseCache = field(default_factory=ResponseCache)
     _store: ox.Store | None = None
     _path: Path | None = None
     _data: Data | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _refresh(self) -> None:
-        path = current_path(self.data_dir)
+        try:  # one readlink per request (Path.resolve costs a stat per path component)
+            link = os.readlink(self.data_dir / CURRENT)
+            path = Path(os.path.abspath(self.data_dir / link))
+        except OSError:  # no store yet, or not a link: the store module's own checks and message
+            path = current_path(self.data_dir)
+        if path == self._path:
+            return
         with self._lock:
             if path != self._path:
                 self._store = ox.Store.read_only(str(path))
@@ -98,9 +107,10 @@ class AccessLog:
 
 
 def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows: int = 10_000,
-               workers: int | None = None, allow_service: tuple[str, ...] = ()) -> Starlette:
+               workers: int | None = None, allow_service: tuple[str, ...] = (), cache_mb: int = 32) -> Starlette:
     state = KGState(Path(data_dir), base if base.endswith(("/", "#")) else base + "/", timeout, max_rows,
-                    workers or default_workers(), tuple(allow_service))
+                    workers or default_workers(), tuple(allow_service),
+                    cache=ResponseCache(max_bytes=cache_mb * 1024 * 1024))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -132,11 +142,12 @@ def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         Route("/{path:path}", pages.resource, name="resource"),
     ]
+    exposed = ["X-KG-Truncated", "X-KG-Cache", "X-KG-Notice", "X-KG-Rows", "X-KG-Query-Seconds", "Content-Type", "Link"]
     middleware = [
         Middleware(AccessLog),
+        Middleware(CachedAnswers, expose=", ".join(exposed)),  # repeated /sparql requests: no routing, no worker
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
-                   allow_headers=["*"], expose_headers=["X-KG-Truncated", "X-KG-Notice", "X-KG-Rows",
-                                                        "X-KG-Query-Seconds", "Content-Type", "Link"], max_age=86400),
+                   allow_headers=["*"], expose_headers=exposed, max_age=86400),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={404: pages.not_found, 500: pages.server_error, StoreMissing: pages.no_store})

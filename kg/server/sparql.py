@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from . import conneg
+from .cache import Cached, request_key
 from .executor import QueryFailed, QueryTimeout, Result, ServerBusy, Task
 
 RESULT_FORMATS = {
@@ -174,6 +175,7 @@ async def run_task(request: Request, task: Task) -> Result | Response:
 async def endpoint(request: Request) -> Response:
     kg = request.app.state.kg
     params = request.query_params
+    raw = b""
     query = params.get("query")
     update = params.get("update")
     default_graphs = params.getlist("default-graph-uri")
@@ -218,6 +220,9 @@ async def endpoint(request: Request) -> Response:
     # Check the requested format is one we can produce for some query form before running it.
     if conneg.negotiate(request, offers_for("solutions") + offers_for("graph")) is None:
         return not_acceptable(request, offers_for("solutions") + offers_for("graph"))
+    # Repeats of this exact request are answered from the cache (kg/server/cache.py) while the store stays.
+    key = request_key(kg.store_path, request.method, request.scope["query_string"],
+                      request.headers.get("content-type", ""), raw, request.headers.get("accept", ""))
     union = not default_graphs and not named_graphs and not has_dataset_clause(query)
     task = Task(query, default_graphs or None, named_graphs or None, union=union, use_prefixes=True,
                 max_rows=kg.max_rows, timeout=kg.timeout)
@@ -228,8 +233,10 @@ async def endpoint(request: Request) -> Response:
     media = conneg.negotiate(request, offers)
     if media is None:
         return not_acceptable(request, offers)
-    return Response(serialize(result, media), media_type=media,
-                    headers={**result_headers(result, kg.max_rows), "Vary": "Accept"})
+    body, headers = serialize(result, media), {**result_headers(result, kg.max_rows), "Vary": "Accept"}
+    response = Response(body, media_type=media, headers={**headers, "X-KG-Cache": "miss"})
+    kg.cache.put(key, Cached(response.headers["content-type"], body, tuple(headers.items())))
+    return response
 
 
 def not_acceptable(request: Request, offers: list[str]) -> Response:
