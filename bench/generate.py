@@ -55,7 +55,7 @@ HOLDERS = ["public-bodies", "businesses", "households", "any-person"]
 CONDITIONS = ["ministerial-decision", "anonymisation", "free-of-charge", "statistical-purposes-only", "agreement-required"]
 AGREEMENTS = ["mou", "contract", "data-sharing-agreement", "licence"]
 
-SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000, "5m": 5_000_000}
+SCALES = {"smoke": 3_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000, "5m": 5_000_000}  # smoke: the test of bench/
 MAX_TRIPLES_PER_FILE = 250_000
 
 

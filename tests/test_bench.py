@@ -1,0 +1,40 @@
+"""`make bench` keeps working: the whole benchmark at a tiny scale, every step and both sides of each ratio.
+
+No timing is asserted (speed is the benchmark's report, not a test); what is asserted is that every
+step ran, on kg's side and the baseline's, and that the report holds every row it promises.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+from conftest import ROOT
+
+from kg import queries
+
+
+def test_the_benchmark_runs_end_to_end_at_a_tiny_scale(tmp_path):
+    out = tmp_path / "benchmarks.md"
+    done = subprocess.run([sys.executable, "-m", "bench.run", "--scales", "smoke", "--work", str(tmp_path / "work"),
+                           "--out", str(out), "--http-seconds", "0.2"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((tmp_path / "work" / "results.json").read_text())["smoke"]
+    for step in ("kg_load", "base_load", "kg_reason", "base_reason", "kg_validate", "base_validate", "kg_incremental",
+                 "kg_queries", "base_queries"):
+        assert "seconds" in results[step] and "error" not in results[step], (step, results[step])
+    assert results["kg_reason"]["inferred"] == results["base_reason"]["inferred"] > 0  # the same rules, both ways
+    assert results["kg_incremental"]["results"] == 0 and results["kg_incremental"]["bad_case_violations"] == 1
+    assert set(results["kg_queries"]["queries"]) == set(queries.discover(ROOT))
+    http = results["http"]
+    for server in ("kg serve", "kg serve --cache-mb 0", "oxigraph serve-read-only"):
+        for query in ("iri-lookup", "private-data-access(country)", "statistical-laws(country)"):
+            for c in (1, 4, 16):
+                row = http[f"{server}|{query}|{c}"]
+                assert row["requests"] > 0 and row["errors"] == 0, (server, query, c, row)
+    text = out.read_text()
+    assert len(re.findall(r"^\| smoke \| [\d,]+ \| ", text, re.M)) == 4  # load, reasoning, full and incremental validation
+    assert len(re.findall(r"^\| smoke \| (iri-lookup|private-data-access\(country\)|statistical-laws\(country\)) \| \d+ \| \d+ \|",
+                          text, re.M)) == 9
