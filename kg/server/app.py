@@ -42,6 +42,7 @@ class KGState:
     root: Path = field(default_factory=project_root)
     pool: QueryPool | None = None
     cache: ResponseCache = field(default_factory=ResponseCache)
+    in_process: bool = True  # single triple patterns run in this process (kg/server/sparql.py single_pattern)
     _store: ox.Store | None = None
     _path: Path | None = None
     _data: Data | None = None
@@ -142,7 +143,7 @@ def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         Route("/{path:path}", pages.resource, name="resource"),
     ]
-    exposed = ["X-KG-Truncated", "X-KG-Cache", "X-KG-Notice", "X-KG-Rows", "X-KG-Query-Seconds", "Content-Type", "Link"]
+    exposed = ["X-KG-Truncated", "X-KG-Cache", "X-KG-Lane", "X-KG-Notice", "X-KG-Rows", "X-KG-Query-Seconds", "Content-Type", "Link"]
     middleware = [
         Middleware(AccessLog),
         Middleware(CachedAnswers, expose=", ".join(exposed)),  # repeated /sparql requests: no routing, no worker

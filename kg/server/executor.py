@@ -60,6 +60,7 @@ class Result:
     count: int = 0
     truncated: bool = False
     seconds: float = 0.0
+    lane: str = "worker"                     # "worker" process, or "in-process" (one triple pattern)
 
 
 # ----------------------------------------------------------------------------- terms
