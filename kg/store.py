@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -14,6 +15,8 @@ import pyoxigraph as ox
 
 CURRENT = "current"
 KEEP_PREVIOUS = 1  # older stores kept after a swap, so a reader of the previous store is not cut off
+MANIFEST = "kg-build.json"  # what a build records about itself, inside its store directory
+_held: dict[Path, int] = {}  # data directories whose build lock this process holds (how many times)
 
 
 class StoreMissing(Exception):
@@ -22,14 +25,26 @@ class StoreMissing(Exception):
 
 @contextlib.contextmanager
 def build_lock(data_dir: Path) -> Iterator[None]:
-    """One build at a time per data directory."""
+    """One build at a time per data directory (a process holding the lock may take it again)."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    key = data_dir.resolve()
+    if _held.get(key):
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     with open(data_dir / ".lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise RuntimeError(f"another build is running on {data_dir}") from None
-        yield
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
 
 
 def current_path(data_dir: Path) -> Path:
@@ -45,11 +60,21 @@ def open_store(data_dir: Path) -> ox.Store:
     return ox.Store.read_only(str(current_path(data_dir)))
 
 
-def write_new(data_dir: Path, fill: Callable[[ox.Store], None]) -> Path:
+def read_manifest(data_dir: Path) -> dict | None:
+    """What the build of the current store recorded (see write_new), or None if there is no store,
+    no record or an unreadable one."""
+    try:
+        return json.loads((current_path(data_dir) / MANIFEST).read_text(encoding="utf-8"))
+    except (StoreMissing, OSError, ValueError):
+        return None
+
+
+def write_new(data_dir: Path, fill: Callable[[ox.Store], None], manifest: dict | None = None) -> Path:
     """Create a new store directory, let `fill` load it, and swap it in only when complete.
 
     If `fill` raises or the process dies, `current` still points to the previous store; the
-    half-written directory is removed on the next build.
+    half-written directory is removed on the next build. `manifest` (JSON) is written into the
+    store directory, after the database is closed and before the swap, so it lands with the store.
     """
     with build_lock(data_dir):
         _remove_orphans(data_dir)
@@ -65,9 +90,29 @@ def write_new(data_dir: Path, fill: Callable[[ox.Store], None]) -> Path:
             shutil.rmtree(new_dir, ignore_errors=True)
             raise
         del store  # closes the database before it becomes visible
+        if manifest is not None:
+            try:
+                _write_durably(new_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True))
+            except BaseException:
+                shutil.rmtree(new_dir, ignore_errors=True)
+                raise
         _swap(data_dir, new_dir)
         _remove_old(data_dir, new_dir)
         return new_dir
+
+
+def _write_durably(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _swap(data_dir: Path, new_dir: Path) -> None:

@@ -1,14 +1,16 @@
 """Validate: pyshacl over the data with the ontology as TBox, and a report a person can read."""
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import SH
+from rdflib.paths import Path as _RdfPath
 
 from . import PREFIXES, project_root
 
@@ -40,21 +42,108 @@ class Report:
         return not self.violations
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
 def to_rdflib(quads: Iterable[ox.Quad], graph: rdflib.Graph | None = None) -> rdflib.Graph:
-    """Copy pyoxigraph quads into one rdflib graph (via N-Triples text: terms print as N-Triples)."""
+    """Copy pyoxigraph quads into one rdflib graph (graph names dropped).
+
+    Each distinct term is converted once, directly, to the rdflib term that parsing its N-Triples
+    form gives (a plain literal for xsd:string, one fresh blank node per blank-node label): several
+    times faster than printing and re-parsing N-Triples, with the same graph. Terms rdflib cannot
+    hold (RDF-star triples, directional literals) take the N-Triples route, as before."""
     graph = graph if graph is not None else rdflib.Graph()
+    quads = quads if isinstance(quads, list) else list(quads)
+    terms: dict = {}
+    URIRef, Literal, BNode = rdflib.URIRef, rdflib.Literal, rdflib.BNode
+    NamedNode, BlankNode, OxLiteral = ox.NamedNode, ox.BlankNode, ox.Literal
+
+    def term(t):
+        r = terms.get(t)
+        if r is None:
+            if isinstance(t, NamedNode):
+                r = URIRef(t.value)
+            elif isinstance(t, BlankNode):
+                r = BNode()
+            elif isinstance(t, OxLiteral):
+                if t.direction:  # RDF 1.2 base direction: rdflib has no such literal
+                    raise TypeError(t)
+                if t.language:
+                    r = Literal(t.value, lang=t.language)
+                else:
+                    dt = t.datatype.value
+                    r = Literal(t.value, datatype=None if dt == _XSD_STRING else URIRef(dt))
+            else:
+                raise TypeError(t)
+            terms[t] = r
+        return r
+
+    try:
+        triples = [(term(q.subject), term(q.predicate), term(q.object)) for q in quads]
+    except TypeError:
+        return _to_rdflib_text(quads, graph)
+    terms.clear()
+    graph.addN((s, p, o, graph) for s, p, o in triples)
+    return graph
+
+
+def _to_rdflib_text(quads: Iterable[ox.Quad], graph: rdflib.Graph) -> rdflib.Graph:
+    """The N-Triples route: print the quads' triples and let rdflib parse them."""
     text = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
     if text:
         graph.parse(data=text, format="nt")
     return graph
 
 
+class _ReadMostlyGraph(rdflib.Graph):
+    """An rdflib graph that keeps the answer to each triple pattern until it is next changed.
+
+    For the shapes graph: pyshacl re-reads a shape's parameters from it every time it applies the
+    shape to a node (about two million look-ups at 100k triples, most of the time left after the
+    data itself), and the shapes never change during a validation. Answers come in the order the
+    store gives them; add, addN, remove and parse forget every answer."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._answers: dict = {}
+
+    def triples(self, triple):
+        s, p, o = triple
+        if isinstance(p, _RdfPath):
+            yield from super().triples(triple)
+            return
+        key = (s, p, o)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = tuple(super().triples(key))
+        yield from found
+
+    def add(self, triple):
+        self._answers.clear()
+        return super().add(triple)
+
+    def addN(self, quads):  # noqa: N802 (rdflib's name)
+        self._answers.clear()
+        return super().addN(quads)
+
+    def remove(self, triple):
+        self._answers.clear()
+        return super().remove(triple)
+
+    def parse(self, *args, **kwargs):
+        try:
+            return super().parse(*args, **kwargs)
+        finally:
+            self._answers.clear()
+
+
 def shapes_graph(root: Path | None = None) -> rdflib.Graph:
-    """All shapes files under shapes/."""
-    graph = rdflib.Graph()
+    """All shapes files under shapes/ (in a _ReadMostlyGraph, with _QuietNamespaces: pyshacl reads
+    the shapes and prints them in every result it makes, also the ones it discards)."""
+    graph = _ReadMostlyGraph()
     for path in sorted((root or project_root()).glob("shapes/*.ttl")):
         graph.parse(path, format="turtle")
-    return graph
+    return quiet_namespaces(graph)
 
 
 def validate(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph,
@@ -63,17 +152,112 @@ def validate(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph,
 
     With `inplace`, the TBox is added to `data` itself instead of pyshacl mixing it into a copy of
     the data graph: the same results, without a second copy of a large graph (at 1M triples the
-    copy costs about 1.3 GB and a minute)."""
+    copy costs about 1.3 GB and a minute), and `data` gets a namespace manager that names terms as
+    rdflib's does without the cost that grows with the square of the graph (see _QuietNamespaces)."""
     import pyshacl
 
-    if inplace:
-        data += ontology
-        _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", inplace=True,
-                                              abort_on_first=False, allow_warnings=True)
-    else:
-        _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none",
-                                              abort_on_first=False, allow_warnings=True)
+    with _pyshacl_tuned():
+        if inplace:
+            data += ontology
+            quiet_namespaces(data)
+            _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", inplace=True,
+                                                  abort_on_first=False, allow_warnings=True)
+        else:
+            _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none",
+                                                  abort_on_first=False, allow_warnings=True)
     return _report(report_graph, files_by_subject)
+
+
+class _QuietNamespaces(rdflib.namespace.NamespaceManager):
+    """rdflib's namespace manager, minus its record of every namespace it is asked about.
+
+    pyshacl writes a message (with the focus node as a prefixed name) for every failed check, also
+    the many that are thrown away inside sh:or, sh:not and qualified shapes. rdflib's normalizeUri
+    inserts the namespace of each IRI into a trie whose top level it scans linearly, so at 1M
+    triples, with one namespace per case and per law, this costs minutes. The trie only serves
+    prefixes that are bound; an IRI whose namespace has no prefix prints as <IRI> either way, so
+    skipping the insert for those gives exactly the same text."""
+
+    def __init__(self, graph: rdflib.Graph):
+        self._known: set[tuple[str, str]] = set()  # (prefix, namespace) bound through this manager
+        super().__init__(graph, bind_namespaces="none")
+
+    def bind(self, prefix, namespace, override: bool = True, replace: bool = False) -> None:
+        """As rdflib's; a binding already in place returns at once (pyshacl re-binds sh: for every
+        term it prints, and rdflib's bind then walks the trie each time)."""
+        if isinstance(prefix, str) and prefix and (prefix, str(namespace)) in self._known:
+            ns = rdflib.URIRef(str(namespace))
+            if self.store.namespace(prefix) == ns and self.store.prefix(ns) == prefix:
+                return
+        super().bind(prefix, namespace, override=override, replace=replace)
+        if isinstance(prefix, str) and prefix:
+            self._known.add((prefix, str(namespace)))
+
+    def normalizeUri(self, rdfTerm: str) -> str:  # noqa: N802, N803 (rdflib's name)
+        try:
+            namespace, _ = rdflib.namespace.split_uri(rdfTerm)
+        except Exception:
+            return super().normalizeUri(rdfTerm)
+        if not isinstance(rdfTerm, rdflib.Variable) and self.store.prefix(rdflib.URIRef(namespace)) is None:
+            return "<%s>" % rdfTerm
+        return super().normalizeUri(rdfTerm)
+
+
+def quiet_namespaces(graph: rdflib.Graph) -> rdflib.Graph:
+    """Give `graph` a _QuietNamespaces manager with the prefixes it has bound now."""
+    manager = _QuietNamespaces(graph)
+    for prefix, namespace in graph.namespace_manager.namespaces():
+        manager.bind(prefix, namespace, override=True, replace=True)
+    graph.namespace_manager = manager
+    return graph
+
+
+class _ParameterList(list):
+    """pyshacl's list of constraint parameters, with membership by hash: pyshacl tests each
+    predicate of a shape against the list every time it evaluates the shape (hundreds of thousands
+    of times at 100k triples), and URIRef equality is a Python call."""
+
+    def __init__(self, items):
+        super().__init__(items)
+        self._members = frozenset(items)
+
+    def __contains__(self, item) -> bool:
+        return item in self._members
+
+
+@contextlib.contextmanager
+def _pyshacl_tuned() -> Iterator[None]:
+    """pyshacl 0.40 with two costs removed that do not touch its report graph (other versions run as
+    they are):
+
+    - its cached list of constraint parameters becomes a _ParameterList (same items and order,
+      membership by hash);
+    - for the duration, ConstraintComponent.make_v_result_description returns a fixed text. That
+      description (focus, value, path and shape printed for people) only goes into the text report
+      pyshacl returns beside the report graph, which kg never reads; pyshacl builds one for every
+      failed check, also the many that sh:or, sh:not and qualified shapes discard: about a sixth
+      of a whole-graph run. The report graph, and so every Result, is unchanged."""
+    import pyshacl
+    from pyshacl import shape
+    from pyshacl.constraints.constraint_component import ConstraintComponent
+
+    if not pyshacl.__version__.startswith("0.40."):
+        yield
+        return
+    if not isinstance(getattr(shape, "CONSTRAINT_PARAMS", (None,))[0], _ParameterList):
+        from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
+
+        shape.CONSTRAINT_PARAMS = (_ParameterList(ALL_CONSTRAINT_PARAMETERS), CONSTRAINT_PARAMETERS_MAP)
+    original = ConstraintComponent.make_v_result_description
+    ConstraintComponent.make_v_result_description = _no_description
+    try:
+        yield
+    finally:
+        ConstraintComponent.make_v_result_description = original
+
+
+def _no_description(self, *args, **kwargs) -> str:
+    return "Validation result (text report not produced by kg)\n"
 
 
 def _show(term: rdflib.term.Node) -> str:
@@ -339,6 +523,13 @@ class IncrementalValidator:
     def affected(self, store: ox.Store, replaced: set[str], added: set[tuple], removed: set[tuple]) -> set:
         """Focus nodes whose validation a change can alter: walk every shape's steps backwards
         from each changed triple (in the graph with both old and new triples) to a targeted node."""
+        candidates, new = self._candidates(store, replaced, added, removed)
+        types: dict = {}
+        return {n for i, nodes in candidates.items() for n in nodes if self._targeted(new, n, self.roots[i], types)}
+
+    def _candidates(self, store: ox.Store, replaced: set[str], added: set[tuple], removed: set[tuple]) -> tuple[dict, _View]:
+        """Per shape (root index), the nodes whose validation by it the change can alter, targeted
+        or not (before or after the change); and the view of the data after the change."""
         changed = added ^ removed
         if any(t[1].value in _TBOX_PREDICATES for t in changed):
             raise IncrementalUnsupported("the change touches the class hierarchy")
@@ -373,9 +564,7 @@ class IncrementalValidator:
                             if not nodes:
                                 break
                         candidates[i] |= nodes
-        new = _View(store, replaced, added)
-        types: dict = {}
-        return {n for i, nodes in candidates.items() for n in nodes if self._targeted(new, n, self.roots[i], types)}
+        return candidates, _View(store, replaced, added)
 
     # -- the data the shapes read from those resources -----------------------------------------
     def neighbourhood(self, view: _View, focus: set) -> set[tuple]:
@@ -414,11 +603,7 @@ class IncrementalValidator:
                  files_by_subject: dict[str, str] | None = None) -> Report:
         """Validate the change that replaces each named graph in `changes` with the given quads
         (a new graph, a changed one, or [] for a removed one) in the store's data."""
-        replaced = set(changes)
-        added = {(q.subject, q.predicate, q.object) for quads in changes.values() for q in quads}
-        removed: set[tuple] = set()
-        for graph in replaced:
-            removed |= {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+        replaced, added, removed = self._delta(store, changes)
         focus = self.affected(store, replaced, added, removed)
         if not focus:
             return Report([])
@@ -426,17 +611,48 @@ class IncrementalValidator:
         data = to_rdflib(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in self.neighbourhood(view, focus))
         return self._run(data, focus, files_by_subject)
 
+    def validate_change(self, store: ox.Store, changes: dict[str, list[ox.Quad]],
+                        files_by_subject: dict[str, str] | None = None) -> tuple[set, set, Report]:
+        """Like `validate`, for updating a whole-graph report (the build's incremental validation).
+
+        Returns (touched, focus, report): `touched`, every node whose results the change can alter
+        (by any shape, whether targeted before or after the change); `focus`, those of them some
+        shape targets after the change; `report`, all the results on `focus`. The whole-graph
+        report after the change is the one before it without the results on `touched`, plus
+        `report`: nodes outside `touched` keep their results, nodes of `touched` that no shape
+        targets any more have none."""
+        replaced, added, removed = self._delta(store, changes)
+        candidates, new = self._candidates(store, replaced, added, removed)
+        touched = set().union(*candidates.values()) if candidates else set()
+        types: dict = {}
+        focus = {n for n in touched if any(self._targeted(new, n, root, types) for root in self.roots)}
+        if not focus:
+            return touched, focus, Report([])
+        data = to_rdflib(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in self.neighbourhood(new, focus))
+        return touched, focus, self._run(data, focus, files_by_subject)
+
+    @staticmethod
+    def _delta(store: ox.Store, changes: dict[str, list[ox.Quad]]) -> tuple[set[str], set[tuple], set[tuple]]:
+        """The replaced graphs, the triples they will hold and the triples they hold now."""
+        replaced = set(changes)
+        added = {(q.subject, q.predicate, q.object) for quads in changes.values() for q in quads}
+        removed: set[tuple] = set()
+        for graph in replaced:
+            removed |= {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+        return replaced, added, removed
+
     def _run(self, data: rdflib.Graph, focus: set, files_by_subject: dict[str, str] | None) -> Report:
         """pyshacl on the neighbourhood, results kept for the affected nodes only. Not pyshacl's
         focus_nodes option: in pyshacl 0.40 it also filters the value nodes of nested shapes
         (sh:or inside sh:qualifiedValueShape), which hides violations."""
-        import pyshacl
-
-        _, report_graph, _ = pyshacl.validate(data, shacl_graph=self.shapes, ont_graph=self.ontology,
-                                              inference="none", abort_on_first=False, allow_warnings=True)
         wanted = {n.value if isinstance(n, ox.NamedNode) else "_:" for n in focus}
-        report = _report(report_graph, files_by_subject)
+        report = validate(data, self.ontology, self.shapes, files_by_subject, inplace=True)  # data is ours
         return Report([r for r in report.results if r.focus in wanted or ("_:" in wanted and not r.focus.startswith(("http:", "https:", "urn:")))])
+
+
+def order_results(results: Iterable[Result]) -> list[Result]:
+    """Results in report order: by file, focus node, violations first, path, message."""
+    return sorted(results, key=lambda r: (r.file or "~", r.focus, r.severity != "Violation", r.path or "", r.message))
 
 
 def _report(report_graph: rdflib.Graph, files_by_subject: dict[str, str] | None) -> Report:
@@ -450,8 +666,7 @@ def _report(report_graph: rdflib.Graph, files_by_subject: dict[str, str] | None)
         message = str(report_graph.value(node, SH.resultMessage) or "does not conform to its shape")
         results.append(Result(severity, focus, _show(path) if isinstance(path, rdflib.URIRef) else (None if path is None else "a property path"),
                               message, None if value is None else _show(value), files_by_subject.get(focus)))
-    results.sort(key=lambda r: (r.file or "~", r.focus, r.severity != "Violation", r.path or "", r.message))
-    return Report(results)
+    return Report(order_results(results))
 
 
 def ontology_graph(store: ox.Store) -> rdflib.Graph:
