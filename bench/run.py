@@ -405,6 +405,15 @@ def report(results: dict[str, dict], started: float, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+NOTES = "<!-- Everything below this line is written by hand and kept when bench/run.py rewrites the page. -->"
+
+
+def kept_notes(page: Path) -> str:
+    """The hand-written part of an existing report (from the NOTES line on), to keep it across runs."""
+    old = page.read_text() if page.exists() else ""
+    return "\n" + old[old.index(NOTES):] if NOTES in old else ""
+
+
 def _ms(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.1f} ms"
 
@@ -431,7 +440,7 @@ def main() -> None:
                for s, r in results.items()}
         (WORK / "results.json").write_text(json.dumps(raw, indent=1))
         text = report(results, started, "make bench" if args.scales == "10k,100k,1m" else f"python -m bench.run --scales {args.scales}")
-        args.out.write_text(text)
+        args.out.write_text(text + kept_notes(args.out))
     print(text)
 
 

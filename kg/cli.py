@@ -63,25 +63,32 @@ def _data_dir() -> Path:
 
 
 @main.command()
-def build() -> None:
-    """Load ontology/ and data/, validate, infer, and swap in a new store (all or nothing)."""
+@click.option("--full-validation", is_flag=True,
+              help="Validate the whole graph, not only the files changed since the previous build.")
+def build(full_validation: bool = False) -> None:
+    """Load ontology/ and data/, validate, infer, and swap in a new store (all or nothing).
+
+    When a store exists, only the files changed since it was built are validated (with the
+    resources they can affect elsewhere); the report is the same as a whole-graph validation's."""
     from .pipeline import BuildFailed, build as run_build
     from .validation import format_report
 
     update, progress = _progress()
     try:
-        summary = run_build(_data_dir(), progress=update)
+        summary = run_build(_data_dir(), progress=update, full_validation=full_validation)
     except LoadError as exc:
         raise Failure(f"{exc}\nNothing was written; the previous store is unchanged.") from None
     except BuildFailed as exc:
         click.echo(format_report(exc.report, show_warnings=False), err=True)
+        if exc.validation is not None:
+            click.echo(f"({exc.validation.describe()})", err=True)
         raise Failure("validation failed: nothing was written; the previous store is unchanged.") from None
     finally:
         progress.stop()
     ontology = sum(1 for g in summary.graphs if "/graph/ontology/" in g)
     click.echo(f"Loaded {summary.files} files ({ontology} ontology, {summary.files - ontology} data): {summary.triples:,} triples")
     click.echo(f"Validated: {len(summary.report.violations)} violations, {len(summary.report.warnings)} warnings"
-               + (" (`kg validate` lists them)" if summary.report.warnings else ""))
+               + (" (`kg validate` lists them)" if summary.report.warnings else "") + f"; {summary.validation.describe()}")
     click.echo(f"Inferred {summary.inferred.total:,} triples in {summary.inferred.rounds} rounds "
                f"({', '.join(f'{k} {v}' for k, v in summary.inferred.added.items())})")
     click.echo(f"Store: {summary.store_path} (built in {summary.seconds:.1f} s)")
@@ -221,17 +228,29 @@ def _open_store():
 @click.option("--user", metavar="NAME", help="With --endpoint: user name (password from KG_ENDPOINT_PASSWORD).")
 @click.option("--auth", "auth_scheme", type=click.Choice(["basic", "digest"]), default="basic", show_default=True,
               help="With --user: HTTP authentication scheme.")
+@click.option("--limit", type=click.IntRange(min=0), metavar="N",
+              help="Page size: at most N rows (default: the query's page size, `# page: N` in its header; 0: every row).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, metavar="M", help="Skip the first M rows (the next page: M + N).")
+@click.option("--all", "all_rows", is_flag=True, help="Every row, not a page (the same as --limit 0).")
 def query(name: str | None, params: tuple[str, ...], fmt: str, list_: bool, endpoint: str | None = None,
-          all_graphs: bool = False, user: str | None = None, auth_scheme: str = "basic") -> None:
-    """Run a canned query NAME (from queries/) or a FILE.rq."""
+          all_graphs: bool = False, user: str | None = None, auth_scheme: str = "basic", limit: int | None = None,
+          offset: int = 0, all_rows: bool = False) -> None:
+    """Run a canned query NAME (from queries/) or a FILE.rq.
+
+    Listing queries (a `# page: N` line in their header) give a page of N rows; --offset M gives the
+    rows from M on, --limit changes the page size, --all (or --limit 0) gives every row."""
+    from dataclasses import replace
+
     from . import queries
 
     if list_ or not name:
         for q in queries.discover().values():
-            click.echo(f"{q.name}: {q.title}")
+            click.echo(f"{q.name}: {q.title}" + (f" (pages of {q.page} rows)" if q.page else ""))
             for p in q.params:
                 click.echo(f"    --param {p.name}=<{p.type}>  {p.description}" + (f" (default {p.default})" if p.default else ""))
         return
+    if all_rows and limit:
+        raise click.UsageError("--all gives every row: leave out --limit (or use --limit 0)")
     given = {}
     for item in params:
         key, sep, value = item.partition("=")
@@ -240,15 +259,22 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, list_: bool, endp
         given[key] = value
     try:
         canned = queries.resolve(name)
+        page = None if all_rows or limit == 0 else (limit if limit is not None else canned.page)
         if endpoint:
             from .remote import RemoteError, run_remote
             try:
-                result = run_remote(endpoint, canned, given, auth=_auth(user, auth_scheme), all_graphs=all_graphs)
+                result = run_remote(endpoint, replace(canned, text=queries.paged(canned.text, page, offset)), given,
+                                    auth=_auth(user, auth_scheme), all_graphs=all_graphs)
             except RemoteError as exc:
                 raise Failure(str(exc)) from None
         else:
-            result = queries.run(_open_store(), canned, given)
-        click.echo(queries.format_result(result, fmt), nl=False)
+            result = queries.run(_open_store(), canned, given, limit=page, offset=offset)
+        is_select = isinstance(result, ox.QuerySolutions)
+        text = queries.format_result(result, fmt)
+        click.echo(text, nl=False)
+        if page is not None and is_select and queries.count_rows(text, fmt) >= page:
+            click.echo(f"Rows {offset + 1}-{offset + page}, a page of {page}: more may follow "
+                       f"(--offset {offset + page} for the next page, --all for every row).", err=True)
     except queries.QueryError as exc:
         raise Failure(str(exc)) from None
 

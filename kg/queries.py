@@ -1,4 +1,11 @@
-"""Query: canned queries in queries/, their header metadata, safe parameter binding, result formats."""
+"""Query: canned queries in queries/, their header metadata, safe parameter binding, paging, result formats.
+
+Paging: a canned query whose header has `# page: N` is a listing; the command line and the web page
+show it N rows at a time unless asked for more (`run(..., limit=, offset=)` here; `run` without them
+gives every row, as exports and the analysis modules need). The page's `LIMIT n OFFSET m` goes where
+the query has a line `# page-slice` (inside a subquery that picks the page's rows, so the rest of the
+query is evaluated for those rows only), or else at the end of the query. `# page-slice: ORDER BY ...`
+also orders that subquery's rows, for a page only: every row needs no order there, only at the end."""
 from __future__ import annotations
 
 import csv
@@ -14,6 +21,9 @@ import pyoxigraph as ox
 from . import BASE, PREFIXES, VOCAB, project_root
 
 PARAM_TYPES = ("iri", "string", "integer", "date", "boolean")
+RESERVED_PARAMS = ("limit", "offset")  # paging arguments of the command line and the web page
+PAGE_MARKER = "# page-slice"  # a line of a query: where LIMIT/OFFSET of a page go (default: the end)
+_PAGE_LINE = re.compile(r"^(\s*)# page-slice(?::\s*(.*?))?\s*$")  # optionally `: ORDER BY ...`, used only for a page
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
@@ -37,19 +47,20 @@ class CannedQuery:
     title: str
     description: str
     params: list[Param] = field(default_factory=list)
+    page: int | None = None  # default page size (`# page: N`); None: every row by default
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
 
-_HEADER = re.compile(r"^#\s*(title|description|param):\s*(.*)$")
+_HEADER = re.compile(r"^#\s*(title|description|param|page):\s*(.*)$")
 
 
 def parse_header(path: Path) -> CannedQuery:
-    """Read the comment header: `# title:`, `# description:` (may repeat) and
-    `# param: name | type | default | description` lines."""
+    """Read the comment header: `# title:`, `# description:` (may repeat),
+    `# param: name | type | default | description` lines and `# page: N` (default page size)."""
     text = path.read_text(encoding="utf-8")
-    title, description, params = path.stem, [], []
+    title, description, params, page = path.stem, [], [], None
     for line in text.splitlines():
         if not line.startswith("#"):
             if line.strip():
@@ -63,12 +74,18 @@ def parse_header(path: Path) -> CannedQuery:
             title = value.strip()
         elif key == "description":
             description.append(value.strip())
+        elif key == "page":
+            if not re.fullmatch(r"[1-9][0-9]*", value.strip()):
+                raise QueryError(f"{path}: bad page line {line!r}: expected '# page: N' with N a positive integer")
+            page = int(value.strip())
         else:
             parts = [p.strip() for p in value.split("|")]
             if len(parts) != 4 or parts[1] not in PARAM_TYPES:
                 raise QueryError(f"{path}: bad param line {line!r}: expected 'name | type | default | description' with type one of {', '.join(PARAM_TYPES)}")
+            if parts[0] in RESERVED_PARAMS:
+                raise QueryError(f"{path}: parameter name {parts[0]!r} is reserved for paging")
             params.append(Param(*parts))
-    return CannedQuery(path.stem, path, text, title, " ".join(description), params)
+    return CannedQuery(path.stem, path, text, title, " ".join(description), params, page)
 
 
 def discover(root: Path | None = None) -> dict[str, CannedQuery]:
@@ -132,13 +149,47 @@ def bindings(query: CannedQuery, given: dict[str, str]) -> dict[ox.Variable, Any
     return out
 
 
-def run(store: ox.Store, query: CannedQuery | str,
-        params: dict[str, str] | None = None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-    """Run a canned query (or SPARQL text) over the union of all graphs."""
+def page_size(value: Any, what: str = "limit") -> int:
+    """A page size or offset: a non-negative integer (int or digits), else QueryError."""
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value))):
+        raise QueryError(f"{what} must be a non-negative integer, not {value!r}")
+    number = int(value)
+    if number < 0:
+        raise QueryError(f"{what} must be a non-negative integer, not {value!r}")
+    return number
+
+
+def paged(text: str, limit: int | str | None = None, offset: int | str | None = 0) -> str:
+    """The query text with `LIMIT limit OFFSET offset` where its `# page-slice` line is, else at the end.
+    limit None means no LIMIT (every row from the offset on); the text is unchanged when there is neither."""
+    limit = None if limit is None else page_size(limit, "limit")
+    offset = page_size(offset or 0, "offset")
+    clause = " ".join(([f"LIMIT {limit}"] if limit is not None else []) + ([f"OFFSET {offset}"] if offset else []))
+    if not clause:
+        return text
+    lines = text.splitlines()
+    marks = [(i, m) for i, line in enumerate(lines) if (m := _PAGE_LINE.match(line))]
+    if len(marks) > 1:
+        raise QueryError(f"the query has {len(marks)} '{PAGE_MARKER}' lines; at most one may say where a page is cut")
+    if marks:
+        i, m = marks[0]
+        lines[i] = m.group(1) + (f"{m.group(2)} " if m.group(2) else "") + clause
+        return "\n".join(lines) + "\n"
+    code = re.sub(r"(?m)#.*$", "", re.sub(r'"(?:[^"\\\n]|\\.)*"|<[^<>\s]*>', '""', text))  # strings and IRIs may hold '#'
+    if re.search(r"\b(LIMIT|OFFSET)\s+\d+\s*$", code, re.IGNORECASE):
+        raise QueryError("the query ends with its own LIMIT or OFFSET: run it without paging (e.g. kg query --all)")
+    return text.rstrip() + "\n" + clause + "\n"
+
+
+def run(store: ox.Store, query: CannedQuery | str, params: dict[str, str] | None = None, *,
+        limit: int | None = None, offset: int = 0) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """Run a canned query (or SPARQL text) over the union of all graphs. Every row unless `limit`
+    (a page size: rows `offset` to `offset + limit - 1` of the query's order) or `offset` is given."""
     if isinstance(query, CannedQuery):
         text, subs = query.text, bindings(query, params or {})
     else:
         text, subs = query, {}
+    text = paged(text, limit, offset)
     try:
         return store.query(text, use_default_graph_as_union=True, substitutions=subs or None, prefixes=PREFIXES)
     except SyntaxError as exc:
@@ -192,6 +243,20 @@ def format_result(result: Any, fmt: str) -> str:
             writer.writerow([term_text(row[v], compact=False) for v in variables])
         return buffer.getvalue()
     return _table(variables, data)
+
+
+def count_rows(text: str, fmt: str) -> int:
+    """The number of result rows in the output of format_result (SELECT results) in format fmt."""
+    if fmt == "json":
+        return len(json.loads(text).get("results", {}).get("bindings", []))
+    if fmt == "xml":
+        return text.count("<result>")
+    if fmt == "csv":
+        return max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
+    if fmt == "tsv":
+        return max(0, len(text.splitlines()) - 1)
+    m = re.search(r"(\d+) rows?\s*$", text)  # the table's last line
+    return int(m.group(1)) if m else 0
 
 
 def _table(variables: list[str], data: list[dict[str, Any]]) -> str:

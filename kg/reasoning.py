@@ -30,6 +30,14 @@ SPARQL_RULES: dict[str, str] = {
     "inverse": """CONSTRUCT { ?y ?q ?x } WHERE {
         { ?p owl:inverseOf ?q } UNION { ?q owl:inverseOf ?p }
         ?x ?p ?y . FILTER(!isLiteral(?y)) FILTER NOT EXISTS { ?y ?q ?x } }""",
+    # Not OWL RL: the derived property nsp:topLevelAct (ontology/nsp.ttl). Every legal resource gets the
+    # top-level act it belongs to (itself for an act), so queries join on it instead of evaluating
+    # `?x eli:is_part_of* ?law . FILTER NOT EXISTS { ?law eli:is_part_of ?parent }` for every row.
+    "top-level-act": """PREFIX eli: <http://data.europa.eu/eli/ontology#>
+    PREFIX nsp: <https://w3id.org/nso-partnership/ontology#>
+    CONSTRUCT { ?x nsp:topLevelAct ?act } WHERE {
+        ?x a eli:LegalResource . ?x eli:is_part_of* ?act .
+        FILTER NOT EXISTS { ?act eli:is_part_of ?parent } FILTER NOT EXISTS { ?x nsp:topLevelAct ?act } }""",
 }
 
 

@@ -1,6 +1,7 @@
 """The `kg` command line: help, exit codes, build summary, stats, export round trip."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -28,7 +29,7 @@ def test_build_prints_a_summary(mini_project: Path, tmp_path: Path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Loaded ") and "(3 ontology, " in lines[0]
-    assert lines[1] == "Validated: 0 violations, 0 warnings"
+    assert lines[1].startswith("Validated: 0 violations, 0 warnings; validated the whole graph in ")
     assert lines[2].startswith("Inferred ")
     assert lines[3].startswith("Store: ")
 
@@ -61,3 +62,28 @@ def test_export_in_each_format_parses_back_to_the_asserted_graph(shipped_store: 
         assert set(parsed) == set(asserted)
     else:
         assert {(t.subject, t.predicate, t.object) for t in parsed} == {(q.subject, q.predicate, q.object) for q in asserted}
+
+
+def test_query_pages(shipped_store: Path):
+    law = "law=https://w3id.org/nso-partnership/eli/can/act/1985/s-19"
+
+    def numbers(*args: str) -> tuple[list[str], str]:
+        result = run_kg("query", "law-articles", "-p", law, "--format", "csv", *args, data_dir=shipped_store)
+        assert result.returncode == 0, result.stderr
+        return [line.split(",")[2] for line in result.stdout.splitlines()[1:]], result.stderr
+
+    first, note = numbers("--limit", "4")
+    assert first == ["5", "6", "8", "11"]
+    assert "Rows 1-4, a page of 4" in note and "--offset 4 for the next page" in note
+    second, note = numbers("--limit", "4", "--offset", "4")
+    assert second == ["12", "13", "17"] and note == ""  # a short page: the last one
+    assert numbers("--all")[0] == numbers("--limit", "0")[0] == numbers()[0] == first + second
+    assert numbers("--offset", "5", "--all")[0] == ["13", "17"]
+    # a listing without parameters gives its first page (`# page: 100`), --all every row
+    paged = run_kg("query", "law-articles", "--format", "json", data_dir=shipped_store)
+    every = run_kg("query", "law-articles", "--format", "json", "--all", data_dir=shipped_store)
+    rows = lambda r: json.loads(r.stdout)["results"]["bindings"]  # noqa: E731
+    assert len(rows(paged)) == 100 and len(rows(every)) > 100 and rows(every)[:100] == rows(paged)
+    assert "--offset 100 for the next page" in paged.stderr and every.stderr == ""
+    assert run_kg("query", "law-articles", "--limit", "-1", data_dir=shipped_store).returncode == 2
+    assert run_kg("query", "law-articles", "--all", "--limit", "3", data_dir=shipped_store).returncode == 2

@@ -83,3 +83,91 @@ def test_formats_on_the_shipped_store(store):
     assert "sec_13" in " ".join(r["article"] for r in as_csv)
     table = queries.format_result(queries.run(store, q, params), "table")
     assert "country:CAN" in table and table.rstrip().endswith(f"{len(as_csv)} rows" if len(as_csv) != 1 else "1 row")
+
+
+# ----------------------------------------------------------------------------- paging
+
+CAN_LAW = "https://w3id.org/nso-partnership/eli/can/act/1985/s-19"
+
+
+def test_page_header_and_reserved_parameter_names(tmp_path: Path):
+    path = tmp_path / "q.rq"
+    path.write_text("# title: T\n# description: d\n# page: 25\nSELECT * WHERE { ?s ?p ?o }\n")
+    assert queries.parse_header(path).page == 25
+    path.write_text("# title: T\n# description: d\nSELECT * WHERE { ?s ?p ?o }\n")
+    assert queries.parse_header(path).page is None
+    for bad in ("# page: 0", "# page: -3", "# page: many"):
+        path.write_text(f"# title: T\n{bad}\nSELECT * {{}}\n")
+        with pytest.raises(queries.QueryError, match="bad page line"):
+            queries.parse_header(path)
+    path.write_text("# param: limit | integer | 5 | clashes with paging\nSELECT ?limit {}\n")
+    with pytest.raises(queries.QueryError, match="reserved for paging"):
+        queries.parse_header(path)
+
+
+def test_paged_puts_limit_and_offset_at_the_end_or_at_the_page_slice_line():
+    text = 'SELECT ?s WHERE { ?s ?p "a # b" } # a comment\nORDER BY ?s'
+    assert queries.paged(text) == text and queries.paged(text, None, 0) == text
+    assert queries.paged(text, 10, 20).endswith("ORDER BY ?s\nLIMIT 10 OFFSET 20\n")
+    assert queries.paged(text, 10).endswith("\nLIMIT 10\n") and queries.paged(text, None, 5).endswith("\nOFFSET 5\n")
+    nested = "SELECT * WHERE {\n  { SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s\n    # page-slice\n  }\n}\nORDER BY ?s\n"
+    assert queries.paged(nested, 3, 6) == nested.replace("# page-slice", "LIMIT 3 OFFSET 6")
+    assert queries.paged(nested) == nested  # every row: the marker stays a comment
+    ordered = nested.replace("} ORDER BY ?s\n    # page-slice", "}\n    # page-slice: ORDER BY ?s")
+    assert queries.paged(ordered, 3, 6) == nested.replace("} ORDER BY ?s\n    # page-slice", "}\n    ORDER BY ?s LIMIT 3 OFFSET 6")
+    assert queries.paged(ordered) == ordered  # every row: no order needed inside, the marker stays a comment
+    for limit, offset in ((-1, 0), ("x", 0), (True, 0), (1.5, 0), (5, -2), (5, "1; DROP")):
+        with pytest.raises(queries.QueryError, match="must be a non-negative integer"):
+            queries.paged(text, limit, offset)
+    with pytest.raises(queries.QueryError, match="its own LIMIT"):
+        queries.paged("SELECT * WHERE { ?s ?p ?o } LIMIT 5", 3)
+
+
+def _numbers(store, **paging) -> list[str]:
+    q = queries.resolve("law-articles", ROOT)
+    _, rows = queries.rows(queries.run(store, q, {"law": CAN_LAW}, **paging))
+    return [r["number"].value for r in rows]
+
+
+def test_pages_of_a_listing_on_the_shipped_store(store):
+    assert queries.resolve("law-articles", ROOT).page == 100
+    assert _numbers(store) == ["5", "6", "8", "11", "12", "13", "17"]  # run() without a page: every row
+    assert _numbers(store, limit=4) == ["5", "6", "8", "11"]
+    assert _numbers(store, limit=4, offset=4) == ["12", "13", "17"]
+    assert _numbers(store, limit=4, offset=8) == []
+    # the default page of every law's articles (179 rows on the shipped data): rows 1-100, then 101-200
+    q = queries.resolve("law-articles", ROOT)
+    every = [tuple(r.values()) for r in queries.rows(queries.run(store, q))[1]]
+    first = [tuple(r.values()) for r in queries.rows(queries.run(store, q, limit=q.page))[1]]
+    second = [tuple(r.values()) for r in queries.rows(queries.run(store, q, limit=q.page, offset=q.page))[1]]
+    assert len(every) > 100 and (len(first), len(second)) == (100, min(100, len(every) - 100))
+    assert first + second == every[:200]
+    eu = "http://data.europa.eu/eli/reg/2009/223/oj"
+    assert [(r[0].value, r[2].value) for r in first[:3]] == [(eu, "V"), (eu, "20"), (eu, "23")]
+
+
+def _cells(row: dict) -> tuple:
+    """A row as text, with GROUP_CONCAT lists sorted (their order is the engine's)."""
+    out = []
+    for term in row.values():
+        text = queries.term_text(term, compact=False)
+        sep = next((s for s in ("; ", " | ") if s in text), None)
+        out.append(sep.join(sorted(text.split(sep))) if sep else text)
+    return tuple(out)
+
+
+def test_every_listing_pages_through_its_whole_result_in_order(store):
+    """For every canned query with a page size: pages of 37 rows, one after the other, are the whole
+    result in its order (the ORDER BY of a paged query is total, and a page-slice cuts the same rows)."""
+    listings = [q for q in queries.discover(ROOT).values() if q.page]
+    assert len(listings) >= 20
+    for q in listings:
+        every = [_cells(r) for r in queries.rows(queries.run(store, q))[1]]
+        pages, offset = [], 0
+        while True:
+            page = [_cells(r) for r in queries.rows(queries.run(store, q, limit=37, offset=offset))[1]]
+            pages += page
+            if len(page) < 37:
+                break
+            offset += 37
+        assert pages == every, q.name

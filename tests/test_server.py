@@ -348,6 +348,29 @@ def test_canned_query_pages(http):
     assert r.status_code == 400 and "not a valid iri" in r.text
 
 
+def test_canned_query_page_is_paged(http):
+    """A listing (`# page: 100`) shows a page with links to the previous and next pages and to every
+    row; downloads give every row unless asked for a page."""
+    every = list(csv.DictReader(io.StringIO(http.get("/queries/law-articles.csv").text)))
+    assert len(every) > 100  # a download: every row
+    first = http.get("/queries/law-articles")
+    assert first.status_code == 200 and "Rows 1–100 (pages of 100 rows)" in first.text
+    assert 'href="/queries/law-articles?limit=100&amp;offset=100" rel="next"' in first.text
+    assert 'rel="prev"' not in first.text and 'href="/queries/law-articles?limit=0&amp;offset=0"' in first.text
+    second = http.get("/queries/law-articles", params={"limit": 100, "offset": 100})
+    assert f"Rows 101–{min(200, len(every))} (pages of 100 rows)" in second.text
+    assert 'href="/queries/law-articles?limit=100&amp;offset=0" rel="prev"' in second.text
+    assert ('rel="next"' in second.text) == (len(every) > 200)
+    law = {"law": CAN_LAW}
+    page = http.get("/queries/law-articles.json", params={**law, "limit": 4, "offset": 4}).json()
+    assert [row["number"] for row in page["rows"]] == ["12", "13", "17"]
+    small = http.get("/queries/law-articles", params={**law, "limit": 4})
+    assert "Rows 1–4 (pages of 4 rows)" in small.text
+    assert "/queries/law-articles?law=https%3A%2F%2Fw3id.org%2Fnso-partnership%2Feli%2Fcan%2Fact%2F1985%2Fs-19&amp;limit=4&amp;offset=4" in small.text
+    assert http.get("/queries/law-articles", params={**law, "limit": 0}).text.count("<tr>") == 1 + 7  # every row
+    assert http.get("/queries/law-articles", params={"limit": "-1"}).status_code == 400
+
+
 def test_editor_is_served_with_local_assets(http):
     r = http.get("/editor")
     assert r.status_code == 200 and "private-data-access" in r.text

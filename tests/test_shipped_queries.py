@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 import rdflib
+from pyoxigraph import NamedNode
 from rdflib import RDF, URIRef
 
 from conftest import ROOT
-from kg import NSP, queries
+from kg import INFERRED_GRAPH, NSP, queries
 from kg.sources import discover
 
 ELI = rdflib.Namespace("http://data.europa.eu/eli/ontology#")
@@ -153,3 +154,21 @@ def test_articles_and_glos_counterparts(store):
     national = {g.value(e, N.grantedBy) for e in g.subjects(RDF.type, N.ProvisionEffect)}
     national = {a for a in national if top_law(a) not in model}
     assert {r["article"] for r in select(store, "articles-without-glos-counterpart")} == {str(a) for a in national - mapped_sources}
+
+
+def test_top_level_act_is_derived_for_every_legal_resource(store):
+    """nsp:topLevelAct (derived by the build, rule top-level-act): for every eli:LegalResource, the
+    resource at the top of its eli:is_part_of chain (itself for an act), as a plain graph walk finds it."""
+    top = NSP + "topLevelAct"
+    derived = {(r["x"].value, r["t"].value) for r in store.query(
+        f"SELECT ?x ?t WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?x <{top}> ?t }} }}")}
+    resources = {r["x"].value for r in store.query(
+        "SELECT ?x WHERE { ?x a <http://data.europa.eu/eli/ontology#LegalResource> }", use_default_graph_as_union=True)}
+    assert {x for x, _ in derived} == resources and len(derived) == len(resources) == 254
+    assert derived == {(x, str(top_law(URIRef(x)))) for x in resources}
+    can = "https://w3id.org/nso-partnership/eli/can/act/1985/s-19"
+    eu = "https://w3id.org/nso-partnership/eli/eur/reg/2009/223/"
+    assert {(can + "/sec_13", can), (can, can), (eu + "art_23", "http://data.europa.eu/eli/reg/2009/223/oj"),
+            (eu + "chp_5", "http://data.europa.eu/eli/reg/2009/223/oj")} <= derived
+    graphs = {q.graph_name.value for q in store.quads_for_pattern(None, NamedNode(top), None, None)}
+    assert graphs == {INFERRED_GRAPH}  # derived only, never asserted in data/

@@ -416,10 +416,25 @@ def query_page(request: Request) -> Response:
     q = available[name]
     given = {p.name: request.query_params[p.name] for p in q.params if p.name in request.query_params}
     values = {p.name: given.get(p.name, p.default) for p in q.params}
-    error, result = None, None
+    if fmt is None and request.query_params.get("format") in DOWNLOADS:
+        fmt = request.query_params["format"]
+    error, result, pager = None, None, None
     try:
+        # paging: ?limit=N&offset=M (limit=0: every row). The page shows a listing's first `# page: N`
+        # rows by default; downloads give every row unless asked for a page.
+        limit_arg, offset_arg = request.query_params.get("limit"), request.query_params.get("offset")
+        limit = canned_queries.page_size(limit_arg, "limit") if limit_arg not in (None, "") else (None if fmt else q.page)
+        limit = limit or None  # 0: every row
+        offset = canned_queries.page_size(offset_arg, "offset") if offset_arg not in (None, "") else 0
+        probe = limit + 1 if limit is not None and not fmt else limit  # one more row tells whether a next page exists
+        text = canned_queries.paged(q.text, probe, offset)
         subs = {var.value: term_json(term) for var, term in canned_queries.bindings(q, given).items()}
-        result = kg.pool.run(Task(q.text, substitutions=subs, use_prefixes=True, max_rows=kg.max_rows, timeout=kg.timeout))
+        result = kg.pool.run(Task(text, substitutions=subs, use_prefixes=True, max_rows=kg.max_rows, timeout=kg.timeout))
+        if probe != limit and result.kind == "solutions":
+            more = len(result.rows) > limit
+            result.rows = result.rows[:limit]
+            result.count = len(result.rows)
+            pager = _pager(request, values, limit, offset, result.count, more)
     except canned_queries.QueryError as exc:
         error = (400, str(exc))
     except QueryTimeout:
@@ -428,8 +443,6 @@ def query_page(request: Request) -> Response:
         error = (503, f"Server busy: {exc}")
     except QueryFailed as exc:
         error = (400 if exc.syntax else 500, str(exc))
-    if fmt is None and request.query_params.get("format") in DOWNLOADS:
-        fmt = request.query_params["format"]
     if fmt:
         if error:
             return PlainTextResponse(error[1] + "\n", status_code=error[0])
@@ -446,11 +459,22 @@ def query_page(request: Request) -> Response:
                  (("CSV", "csv"), ("JSON", "json"), ("SPARQL JSON", "srj"), ("TSV", "tsv"))]
     chart = bar_chart(View(request), result) if result is not None and result.kind == "solutions" else None
     response = render(request, "query.html", q=q, values=values, result=result, error=error and error[1],
-                      downloads=downloads, chart=chart, max_rows=kg.max_rows,
+                      downloads=downloads, chart=chart, max_rows=kg.max_rows, pager=pager,
                       editor_link=f"{request.url_for('editor')}?" + urlencode({"query": q.text}))
     if error:
         response.status_code = error[0]
     return response
+
+
+def _pager(request: Request, values: dict[str, str], limit: int, offset: int, shown: int, more: bool) -> dict:
+    """Rows shown and the links to the previous and next pages and to every row (same parameters)."""
+    def link(**paging: int) -> str:
+        return f"{request.url.path}?" + urlencode({**{k: v for k, v in values.items() if v != ""}, **paging})
+
+    return {"first": offset + 1 if shown else offset, "last": offset + shown, "limit": limit,
+            "previous": link(limit=limit, offset=max(0, offset - limit)) if offset > 0 else None,
+            "next": link(limit=limit, offset=offset + limit) if more else None,
+            "all": link(limit=0, offset=0) if more or offset else None}
 
 
 def bar_chart(v: View, result: Result) -> dict | None:
