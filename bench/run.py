@@ -239,7 +239,7 @@ def run_scale(scale: str, seconds: float, log) -> dict:
     step("kg_load", "kg-load")
     step("base_load", "base-load", lim=limit)
     step("kg_reason", "kg-reason")
-    step("base_reason", "base-reason", lim=limit)
+    step("base_reason", "base-reason", lim=min(limit, 120))  # rdflib's rules pass: minutes from 100k on
     step("kg_validate", "kg-validate", lim=limit)  # whole-graph pyshacl: the project's build does this too
     step("base_validate", "base-validate", str(case), lim=limit)
     step("kg_incremental", "kg-incremental", str(case))
@@ -297,7 +297,7 @@ def targets(results: dict[str, dict], minutes: float) -> list[str]:
            f"- `make bench` under 30 minutes: {minutes:.1f} min ({mark(minutes < 30)})."]
     qs = r["kg_queries"]["queries"]
     slow = {n: q["median"] for n, q in qs.items() if q["median"] >= 0.1}
-    out.append(f"- Every canned query under 100 ms median on the embedded store: {len(qs) - len(slow)} of {len(qs)} "
+    out.append(f"- Every canned query under 100 ms median on the embedded store (default parameters; a listing's first page): {len(qs) - len(slow)} of {len(qs)} "
                f"({mark(not slow)})" + (": over it " + ", ".join(f"{n} {v * 1000:.0f} ms" for n, v in sorted(slow.items(), key=lambda kv: -kv[1]))
                                          if slow else "") + ".")
     inc, full = r["kg_incremental"], r["base_validate"]
@@ -360,7 +360,7 @@ def report(results: dict[str, dict], started: float, command: str) -> str:
     for scale, r in results.items():
         inc = r["kg_incremental"]
         lines.append(f"| {scale} | {inc['seconds'] * 1000:.0f} ms | {inc['setup_seconds'] * 1000:.0f} ms | {inc['results']} | {inc['bad_case_violations']} |")
-    lines += ["", "## Canned queries (default parameters, embedded store)", "",
+    lines += ["", "## Canned queries (embedded store; default parameters and, for a listing, its first page as `kg query` shows it)", "",
               "| scale | query | rows | kg median | kg p95 | rdflib median | rdflib p95 | ratio (median) |",
               "|---|---|---:|---:|---:|---:|---:|---:|"]
     for scale, r in results.items():
