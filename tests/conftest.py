@@ -62,3 +62,22 @@ def http(server):
 
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
+
+
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+def mutate_ntriples(lines: list[str], kind: str, rng, subjects: list[str], types: list[str]) -> list[str]:
+    """A copy of N-Triples lines with one seeded mutation: "drop" a line, "retype" a subject (add a type
+    from `types`), or "redirect" a line's object to another subject."""
+    mutated = list(lines)
+    i = rng.randrange(len(mutated))
+    s, p, _ = mutated[i][:-2].split(" ", 2)
+    if kind == "drop":
+        del mutated[i]
+    elif kind == "retype":
+        subject = rng.choice(subjects)
+        mutated.append(f"{subject} {RDF_TYPE} <{types[0] if len(types) == 1 else rng.choice(types)}> .")
+    else:
+        mutated[i] = f"{s} {p} {rng.choice(subjects)} ."
+    return mutated

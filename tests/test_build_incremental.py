@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_kg
+from conftest import ROOT, mutate_ntriples, run_kg
 from kg import pipeline
 from kg.pipeline import BuildFailed, build, check, load
 from kg.sources import discover
@@ -196,16 +196,9 @@ def test_seeded_mutations_of_synthetic_files_agree_with_full_validation(tmp_path
     modes, violations = set(), 0
     for kind in ["drop", "retype", "redirect", "drop", "retype", "redirect", "drop", "redirect"]:
         k = rng.randrange(12)
-        mutated = list(parts[k])
-        i = rng.randrange(len(mutated))
-        s, p, o = mutated[i][:-2].split(" ", 2)
-        if kind == "drop":
-            del mutated[i]
-        elif kind == "retype":
-            mutated.append(f"{rng.choice(subjects)} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
-                           f"<{rng.choice(['https://w3id.org/nso-partnership/ontology#Participation', 'https://w3id.org/nso-partnership/ontology#DataFlow'])}> .")
-        else:
-            mutated[i] = f"{s} {p} {rng.choice(subjects)} ."
+        mutated = mutate_ntriples(parts[k], kind, rng, subjects,
+                                  ["https://w3id.org/nso-partnership/ontology#Participation",
+                                   "https://w3id.org/nso-partnership/ontology#DataFlow"])
         (synthetic / f"part-{k:03d}.nt").write_text("\n".join(mutated) + "\n")
         report, validation, landed = _build(project, data_dir)
         modes.add(validation.mode)

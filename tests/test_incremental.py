@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from conftest import FIXTURES, ROOT, make_project, run_kg
+from conftest import FIXTURES, ROOT, make_project, mutate_ntriples, run_kg
 from kg.pipeline import build, check, load
 from kg.sources import discover, parse, source_for
 from kg.store import open_store
@@ -111,16 +111,7 @@ def test_random_mutations_of_synthetic_data_agree_with_full_validation(tmp_path:
     kinds = ["drop", "retype", "redirect", "drop", "redirect", "retype"]
     seen_violation = False
     for kind in kinds:
-        mutated = list(lines)
-        i = rng.randrange(len(mutated))
-        s, p, o = mutated[i][:-2].split(" ", 2)
-        if kind == "drop":
-            del mutated[i]
-        elif kind == "retype":
-            mutated.append(f"{rng.choice(subjects)} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
-                           f"<https://w3id.org/nso-partnership/ontology#Participation> .")
-        else:
-            mutated[i] = f"{s} {p} {rng.choice(subjects)} ."
+        mutated = mutate_ntriples(lines, kind, rng, subjects, ["https://w3id.org/nso-partnership/ontology#Participation"])
         path.write_text("\n".join(mutated) + "\n")
         full = _full(project)
         seen_violation |= bool(full)
