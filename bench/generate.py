@@ -227,7 +227,7 @@ def evidence(w: Writer, rng: random.Random, node: str, source: str, locator: str
     w.t(ev, iri(NSP + "sourceDocument"), source)
     w.t(ev, iri(NSP + "locator"), lit(locator))
     w.t(ev, iri(NSP + "paraphrase"), lit(f"What {locator} provides, in the curator's words (synthetic).", "en"))
-    w.t(ev, iri(NSP + "confidence"), iri(V + "confidence/" + ("recalled" if rng.random() < 0.1 else "seen")))
+    w.t(ev, iri(NSP + "confidence"), iri(V + "confidence/" + ("recalled" if rng.random() < 0.1 else "secondary")))
 
 
 def case(w: Writer, rng: random.Random, j: Jurisdiction, case_id: str) -> None:

@@ -60,7 +60,10 @@ def v(scheme: str, concept: str) -> URIRef:
 PARTNERSHIP_TYPES = ["policy-makers", "supplier-recipient", "open-innovation", "co-creation", "data-and-service-providers"]
 STATUSES = ["ongoing", "completed", "pilot", "stopped", "failed", "unknown"]
 OUTCOMES = ["successful", "unsuccessful", "mixed", "unknown"]
-CONFIDENCE = ["seen", "recalled"]
+CONFIDENCE = ["text-read", "secondary", "recalled"]
+# The retired level `seen` (dossier and CSVs written before 2026-12-03) reads as `secondary`: a case
+# was described by a source that was read, never by a provision quoted (docs/evidence.md).
+LEGACY_CONFIDENCE = {"seen": "secondary"}
 # Organisations that meet a case's office requirement (and take the lead role): statistical offices,
 # national or international, and other producers of official statistics (e.g. a central bank).
 STATISTICAL_CLASSES = {NSP_IRI + "NationalStatisticalOffice", NSP_IRI + "InternationalStatisticalOrganization",
@@ -550,10 +553,11 @@ class RowMapper:
                     reason = whole_group(reason)
                 if reason:
                     g.add((case, NSP.outcomeReason, Literal(reason, lang="en")))
-        if cell["confidence"] not in CONFIDENCE:
-            problems.append(Problem(row, "confidence", f"{cell['confidence']!r} is not a confidence (seen or recalled)"))
+        level = LEGACY_CONFIDENCE.get(cell["confidence"], cell["confidence"])
+        if level not in CONFIDENCE:
+            problems.append(Problem(row, "confidence", f"{cell['confidence']!r} is not an evidence level ({', '.join(CONFIDENCE)})"))
         else:
-            g.add((case, NSP.confidence, v("confidence", cell["confidence"])))
+            g.add((case, NSP.confidence, v("confidence", level)))
 
         # sources
         urls = [u.strip() for u in cell["sources"].split(" | ") if u.strip()]

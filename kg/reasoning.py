@@ -33,6 +33,16 @@ SPARQL_RULES: dict[str, str] = {
     # Not OWL RL: the derived property nsp:topLevelAct (ontology/nsp.ttl). Every legal resource gets the
     # top-level act it belongs to (itself for an act), so queries join on it instead of evaluating
     # `?x eli:is_part_of* ?law . FILTER NOT EXISTS { ?law eli:is_part_of ?parent }` for every row.
+    # Not OWL RL: the derived property nsp:restsOnLevel (ontology/nsp.ttl). A position rests on the
+    # weakest level among its own evidence nodes, so it never shows a higher level than its support.
+    "position-level": """PREFIX nsp: <https://w3id.org/nso-partnership/ontology#>
+    PREFIX conf: <https://w3id.org/nso-partnership/vocab/confidence/>
+    CONSTRUCT { ?pos nsp:restsOnLevel ?level } WHERE {
+        { SELECT ?pos (MIN(?rank) AS ?weakest) WHERE {
+            ?pos a nsp:JurisdictionPosition ; nsp:evidence/nsp:confidence ?c .
+            VALUES (?c ?rank) { (conf:recalled 0) (conf:secondary 1) (conf:text-read 2) } } GROUP BY ?pos }
+        VALUES (?level ?weakest) { (conf:recalled 0) (conf:secondary 1) (conf:text-read 2) }
+        FILTER NOT EXISTS { ?pos nsp:restsOnLevel ?any } }""",
     "top-level-act": """PREFIX eli: <http://data.europa.eu/eli/ontology#>
     PREFIX nsp: <https://w3id.org/nso-partnership/ontology#>
     CONSTRUCT { ?x nsp:topLevelAct ?act } WHERE {

@@ -63,7 +63,7 @@ def test_every_effect_position_and_mapping_has_a_source_url_and_a_confidence(sto
         VALUES ?kind {{ nsp:ProvisionEffect nsp:JurisdictionPosition }}
         ?fact a ?kind .
         FILTER NOT EXISTS {{ ?fact nsp:evidence ?e . ?e nsp:sourceDocument/foaf:page ?url ;
-                              nsp:confidence ?c . FILTER(isIRI(?url)) VALUES ?c {{ conf:seen conf:recalled }} }} }}"""
+                              nsp:confidence ?c . FILTER(isIRI(?url)) VALUES ?c {{ conf:text-read conf:secondary conf:recalled }} }} }}"""
     _, rows = queries.rows(queries.run(store, lacking))
     assert [r["fact"].value for r in rows] == []
 
