@@ -70,13 +70,17 @@ def build(full_validation: bool = False) -> None:
 
     When a store exists, only the files changed since it was built are validated (with the
     resources they can affect elsewhere); the report is the same as a whole-graph validation's."""
+    from .importer import ImportError_
     from .pipeline import BuildFailed, build as run_build
+    from .store import BuildLocked, StoreWriteError
     from .validation import format_report
 
     update, progress = _progress()
     try:
         summary = run_build(_data_dir(), progress=update, full_validation=full_validation)
-    except LoadError as exc:
+    except BuildLocked as exc:
+        raise Failure(str(exc)) from None
+    except (LoadError, StoreWriteError, ImportError_) as exc:
         raise Failure(f"{exc}\nNothing was written; the previous store is unchanged.") from None
     except BuildFailed as exc:
         click.echo(format_report(exc.report, show_warnings=False), err=True)
@@ -463,7 +467,10 @@ def import_cases(file: Path, dry_run: bool, allow_new_organisations: bool) -> No
     for path in files:
         click.echo(f"{verb} {path.relative_to(root) if path.is_relative_to(root) else path}")
     if not dry_run:
-        write_all(files)
+        try:
+            write_all(files, root)
+        except ImportError_ as exc:
+            raise Failure(str(exc)) from None
     click.echo(f"{len(result.cases)} case{'s' * (len(result.cases) != 1)} valid ({result.warnings} warnings"
                + (", `kg validate` lists them" if result.warnings else "") + ")"
                + ("; dry run: nothing was written." if dry_run else "; run `kg build` to load them."), err=True)

@@ -20,16 +20,21 @@ types, agreements) is derived deterministically from the cells, see `derive_*` b
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
+import json
 import zipfile
 import difflib
 import hashlib
 import os
 import re
-import tempfile
+import secrets
+import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 import rdflib
@@ -37,6 +42,7 @@ from rdflib import RDF, XSD, Literal, URIRef
 from rdflib.namespace import DCTERMS as DCT, FOAF, PROV, SKOS
 
 from . import BASE, NSP as NSP_IRI, VOCAB, project_root
+from .csvsafe import restore
 from .sources import SourceFile, discover, graph_iri, parse
 
 COLUMNS = ["id", "title", "organisations", "countries", "partners", "partner_sectors", "type",
@@ -830,10 +836,60 @@ def parse_findings(cell: str, known: set[str], table, fallback) -> list[tuple[st
 # --------------------------------------------------------------------------------------------
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+# Limits on an .xlsx, checked before openpyxl reads it (a zip bomb is refused, not expanded).
+XLSX_MAX_UNCOMPRESSED = 50 * 1024 * 1024  # sum of the entries' uncompressed sizes
+XLSX_MAX_RATIO = 100  # uncompressed : compressed, for an entry over XLSX_RATIO_FROM bytes
+XLSX_RATIO_FROM = 1024 * 1024
+XLSX_MAX_ROWS = 10_000  # rows as openpyxl yields them (up to the highest row number)
+XLSX_MAX_CELLS = 500_000  # cells as openpyxl yields them (each row up to its highest column)
+
+
+def check_xlsx(path: Path) -> None:
+    """Refuse an .xlsx whose size, compression ratio, rows or cells exceed the limits above, reading
+    the zip directory and then streaming the worksheets' XML (defusedxml, no DTD) with counters that
+    stop at the caps, so neither memory nor time grows with a bomb. The sizes in the zip directory
+    bound what zipfile decompresses (it stops at the declared size), so they cannot lie upwards."""
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    with zipfile.ZipFile(path) as archive:
+        entries = archive.infolist()
+        total = sum(e.file_size for e in entries)
+        if total > XLSX_MAX_UNCOMPRESSED:
+            raise ImportError_(f"{path}: the workbook expands to {total:,} bytes, more than the limit of {XLSX_MAX_UNCOMPRESSED:,}")
+        for e in entries:
+            if e.file_size > XLSX_RATIO_FROM and e.file_size > XLSX_MAX_RATIO * max(e.compress_size, 1):
+                raise ImportError_(f"{path}: entry {e.filename} expands {e.file_size // max(e.compress_size, 1):,} times "
+                                   f"(limit {XLSX_MAX_RATIO}:1): refused as a possible zip bomb")
+        rows = cells = 0
+        for e in entries:
+            if not (e.filename.startswith("xl/worksheets/") and e.filename.endswith(".xml")):
+                continue
+            row_no = row_cells = 0
+            with archive.open(e) as handle:
+                for _, elem in iterparse(handle, events=("end",), forbid_dtd=True):
+                    tag = elem.tag.rsplit("}", 1)[-1]
+                    if tag == "c":
+                        ref = elem.get("r")
+                        row_cells = column_index_from_string(coordinate_from_string(ref)[0]) if ref else row_cells + 1
+                        elem.clear()
+                    elif tag == "row":
+                        number = elem.get("r")
+                        row_no = int(number) if number and number.isdigit() else row_no + 1
+                        cells += row_cells
+                        rows = max(rows, row_no)
+                        row_cells = 0
+                        elem.clear()
+                        if rows > XLSX_MAX_ROWS:
+                            raise ImportError_(f"{path}: more than {XLSX_MAX_ROWS:,} rows (sheet {e.filename})")
+                    if cells + row_cells > XLSX_MAX_CELLS:
+                        raise ImportError_(f"{path}: more than {XLSX_MAX_CELLS:,} cells (sheet {e.filename})")
 
 
 def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a CSV (UTF-8) or .xlsx file; anything unreadable is an ImportError_, not a crash."""
+    from defusedxml import DefusedXmlException
+
     from .sources import LoadError, check_size
 
     try:
@@ -844,7 +900,9 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
         if path.suffix.lower() == ".xlsx":
             import openpyxl  # parses the workbook XML through defusedxml (a dependency)
 
+            check_xlsx(path)
             sheet = openpyxl.load_workbook(path, read_only=True, data_only=True).active
+            sheet.reset_dimensions()  # the cells as they are, not padded to a <dimension> the file may invent
             values = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
             return (values[0], values[1:]) if values else ([], [])
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -854,7 +912,7 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
         raise ImportError_(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
     except csv.Error as exc:
         raise ImportError_(f"{path}: not a readable CSV file: {exc}") from None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, SyntaxError, DefusedXmlException) as exc:
         raise ImportError_(f"{path}: cannot read the file: {exc}") from None
 
 
@@ -867,11 +925,26 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         raise ImportError_(f"{path}: the header must be exactly: {','.join(COLUMNS)}"
                            + (f" (missing: {', '.join(missing)})" if missing else "")
                            + (f" (unexpected: {', '.join(extra)})" if extra else ""))
-    return [dict(zip(COLUMNS, r + [""] * (len(COLUMNS) - len(r)))) for r in body if any(c.strip() for c in r)]
+    # a cell written by `kg export --format csv` may carry an apostrophe against formula injection
+    # (kg.csvsafe): the value is read back without it
+    return [dict(zip(COLUMNS, [restore(c) for c in r] + [""] * (len(COLUMNS) - len(r)))) for r in body if any(c.strip() for c in r)]
 
 
 def case_path(root: Path, case_id: str) -> Path:
     return root / "data" / "cases" / f"{case_id}.ttl"
+
+
+CASE_ID = re.compile(r"[A-Z0-9]+(-[A-Z0-9]+)+")  # what a case id may be (also the name of its file)
+
+
+def id_problem(case_id: str) -> str | None:
+    """Why an id cell can never be a case id, decided before any file name is made of it (a NUL byte
+    or another control or format character would otherwise reach the file system)."""
+    bad = next((ch for ch in case_id if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")), None)
+    if bad is not None:
+        return (f"contains the control character U+{ord(bad):04X}; a case identifier is upper-case letters, "
+                "digits and '-' (e.g. NL-CBS-SCAN)")
+    return None
 
 
 ORGS_FILE = Path("data") / "organisations.ttl"
@@ -912,9 +985,10 @@ def run_import(path: Path, root: Path | None = None, allow_new: bool = False) ->
     from .pipeline import Loaded, check
 
     root = root or project_root()
+    recover_import(root)  # an import killed after its commit point is completed first
     rows = read_rows(path)
     ids = [(r.get("id") or "").strip() for r in rows]
-    replaced = {case_path(root, i).resolve() for i in ids if i}
+    replaced = {case_path(root, i).resolve() for i in ids if CASE_ID.fullmatch(i)}
     sources, quads, store = load_context(root, replaced)
     ctx = Context(store)
     new_orgs = rdflib.Graph()
@@ -924,6 +998,9 @@ def run_import(path: Path, root: Path | None = None, allow_new: bool = False) ->
     seen: dict[str, int] = {}
     for n, rec in enumerate(rows, 1):
         cid = (rec.get("id") or "").strip()
+        if (bad := id_problem(cid)) is not None:
+            problems.append(Problem(n, "id", bad))
+            continue
         if cid in seen:
             problems.append(Problem(n, "id", f"{cid!r} is already used in row {seen[cid]}"))
             continue
@@ -1023,19 +1100,133 @@ def planned_files(result: ImportResult, root: Path) -> dict[Path, str]:
     return files
 
 
-def write_all(files: dict[Path, str]) -> None:
-    """Write every file to a temporary sibling first, then rename them all (all or nothing)."""
-    temps: list[tuple[str, Path]] = []
+# --- all-or-nothing writes across files: a journal rolled forward --------------------------------
+#
+# Design (POSIX): `write_all` stages every new file's text in a fresh hidden directory beside the data
+# (data/.kg-import.new-*), with a journal (journal.json: staged name -> target path) and fsyncs them.
+# Renaming that directory to data/.kg-import is the single atomic commit point. Then each staged file
+# is renamed over its target, and data/.kg-import is renamed to data/.kg-import.done-* and removed.
+# Recovery (`recover_import`, run first by `write_all`, `run_import` and `kg build`) is deterministic:
+# a .new-* or .done-* directory is removed (never committed, or finished); a data/.kg-import journal is
+# rolled forward (a staged file still present is renamed over its target; one gone was renamed
+# already), so a killed import ends entirely new once it was committed and entirely old before.
+# A directory swap (data/cases as a symlink to a new tree) would be one rename too, but data/cases
+# is tracked by git, which would then see a symlink instead of the files; the journal keeps every
+# file where it is. Staging is hidden (a dot name), so `kg build` never reads it as data.
+JOURNAL_DIR = ".kg-import"  # in data/
+JOURNAL = "journal.json"
+
+
+@contextlib.contextmanager
+def _import_lock(root: Path) -> Iterator[None]:
+    """One import (or recovery) at a time per project: an flock on the data/ directory itself."""
+    data = root / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            temps.append((tmp, path))
-    except BaseException:
-        for tmp, _ in temps:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    for tmp, path in temps:
-        os.replace(tmp, path)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits for another import's few renames to finish
+        yield
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _roll_forward(root: Path) -> int:
+    """Finish the committed import journalled in data/.kg-import; returns the files it renamed."""
+    journal_dir = root / "data" / JOURNAL_DIR
+    try:
+        entries = json.loads((journal_dir / JOURNAL).read_text(encoding="utf-8"))["files"]
+        targets = [(journal_dir / name, root / rel) for name, rel in entries]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ImportError_(f"{journal_dir / JOURNAL}: the journal of an interrupted `kg import` is unreadable ({exc}); "
+                           f"data/ may mix old and new files: check them (git status), then remove {journal_dir}") from None
+    if any(not t.resolve().is_relative_to((root / "data").resolve()) for _, t in targets):
+        raise ImportError_(f"{journal_dir / JOURNAL}: names a file outside data/; remove {journal_dir} after checking data/")
+    done = 0
+    for staged, target in targets:
+        if staged.exists():
+            os.replace(staged, target)
+            done += 1
+    for parent in {t.parent for _, t in targets}:
+        _fsync_dir(parent)
+    finished = journal_dir.with_name(f"{JOURNAL_DIR}.done-{os.getpid()}-{secrets.token_hex(4)}")
+    os.rename(journal_dir, finished)
+    _fsync_dir(root / "data")
+    shutil.rmtree(finished, ignore_errors=True)
+    return done
+
+
+def _recover(root: Path) -> int:
+    data = root / "data"
+    for leftover in list(data.glob(f"{JOURNAL_DIR}.new-*")) + list(data.glob(f"{JOURNAL_DIR}.done-*")):
+        shutil.rmtree(leftover, ignore_errors=True)
+    return _roll_forward(root) if (data / JOURNAL_DIR).is_dir() else 0
+
+
+def recover_import(root: Path) -> int:
+    """Complete an import that was killed after its commit point (see above) or clear one killed
+    before it; returns the number of files the recovery wrote (0: nothing was pending)."""
+    if not (root / "data").is_dir():
+        return 0
+    with _import_lock(root):
+        return _recover(root)
+
+
+def check_no_partial_writes(root: Path) -> None:
+    """Refuse data/ holding `*.part` files (left by an interrupted write that used no journal, e.g. an
+    older `kg import`): the files beside them may be a mix of old and new, which a build must not load."""
+    data = root / "data"
+    leftovers = sorted(p for p in data.rglob("*.part") if p.is_file()) if data.is_dir() else []
+    if leftovers:
+        rel = leftovers[0].relative_to(root)
+        more = f" (and {len(leftovers) - 1} more)" if len(leftovers) > 1 else ""
+        raise ImportError_(f"{rel}{more}: left by an interrupted write; data/ may mix old and new files: "
+                           f"check them (git status) and delete the .part files before building")
+
+
+def write_all(files: dict[Path, str], root: Path | None = None) -> None:
+    """Write every file, all or nothing even if the process is killed (see the design above)."""
+    root = (root or project_root()).resolve()
+    data = root / "data"
+    with _import_lock(root):
+        _recover(root)
+        staging = data / f"{JOURNAL_DIR}.new-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir()
+            entries = []
+            for i, (path, text) in enumerate(files.items()):
+                target = path.resolve()
+                if not target.is_relative_to(data):
+                    raise ImportError_(f"{path}: not under {data}; nothing was written")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                name = f"{i}.staged"  # no RDF extension, in a hidden folder: never loaded as data
+                with open(staging / name, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                entries.append([name, target.relative_to(root).as_posix()])
+            with open(staging / JOURNAL, "w", encoding="utf-8") as handle:
+                json.dump({"format": 1, "files": entries}, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            _fsync_dir(staging)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ImportError_(f"cannot write the imported files under {data}: {exc.strerror or exc}; nothing was written") from None
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        os.rename(staging, data / JOURNAL_DIR)  # the commit point
+        try:
+            _fsync_dir(data)
+            _roll_forward(root)
+        except OSError as exc:
+            raise ImportError_(f"the import is committed but could not be completed ({exc.strerror or exc}): "
+                               "the next `kg import` or `kg build` completes it") from None

@@ -118,10 +118,17 @@ def check(loaded: Loaded, root: Path | None = None) -> Report:
 def build(data_dir: Path, root: Path | None = None, progress: Progress | None = None,
           full_validation: bool = False) -> BuildSummary:
     """Load every source, validate (only what changed since the previous build, when it can; see
-    the module's description), write a new store with inferences, and swap it in."""
+    the module's description), write a new store with inferences, and swap it in.
+
+    Raises ImportError_ for data/ left half-written by an interrupted write, BuildLocked when another
+    build holds the data directory, StoreWriteError when the store cannot be written (disk full)."""
     started = time.perf_counter()
     root = (root or project_root()).resolve()
+    from .importer import check_no_partial_writes, recover_import
+
     with build_lock(data_dir):  # held from the comparison with the current store to the swap
+        recover_import(root)  # a `kg import` killed half-way is completed (or was never committed)
+        check_no_partial_writes(root)  # never load a mix of old and new files
         found = discover(root)
         hashes = {_key(s.path, root): _sha256(s.path) for s in found}  # before parsing: see source_state
         loaded = load(found, progress)

@@ -23,9 +23,20 @@ class StoreMissing(Exception):
     """No store has been built yet in the data directory."""
 
 
+class BuildLocked(RuntimeError):
+    """Another process is building into the same data directory."""
+
+
+class StoreWriteError(Exception):
+    """The new store could not be written (e.g. the disk is full); the previous store is kept."""
+
+
 @contextlib.contextmanager
 def build_lock(data_dir: Path) -> Iterator[None]:
-    """One build at a time per data directory (a process holding the lock may take it again)."""
+    """One build at a time per data directory (a process holding the lock may take it again).
+
+    The lock is an flock on `.lock` in the data directory, which also records the holder's pid (for
+    the message a second build gets); the kernel releases it when the holder dies, even by SIGKILL."""
     data_dir.mkdir(parents=True, exist_ok=True)
     key = data_dir.resolve()
     if _held.get(key):
@@ -35,16 +46,22 @@ def build_lock(data_dir: Path) -> Iterator[None]:
         finally:
             _held[key] -= 1
         return
-    with open(data_dir / ".lock", "w") as handle:
+    fd = os.open(data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)  # not truncated: the holder's pid stays
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RuntimeError(f"another build is running on {data_dir}") from None
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise BuildLocked(f"another kg build is running (pid {holder or 'unknown'}) on {data_dir}") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         _held[key] = 1
         try:
             yield
         finally:
             del _held[key]
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def current_path(data_dir: Path) -> Path:
@@ -73,32 +90,45 @@ def write_new(data_dir: Path, fill: Callable[[ox.Store], None], manifest: dict |
     """Create a new store directory, let `fill` load it, and swap it in only when complete.
 
     If `fill` raises or the process dies, `current` still points to the previous store; the
-    half-written directory is removed on the next build. `manifest` (JSON) is written into the
-    store directory, after the database is closed and before the swap, so it lands with the store.
+    half-written directory is removed (at once, or on the next build). `manifest` (JSON) is written
+    into the store directory, after the database is closed and before the swap, so it lands with the
+    store. An operating-system error while writing (a full disk: ENOSPC, EIO, ...) is a
+    StoreWriteError naming the directory, with the previous store kept.
     """
     with build_lock(data_dir):
         _remove_orphans(data_dir)
         new_dir = data_dir / f"store-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
-        new_dir.mkdir()  # fails if it exists: a build never writes into an existing store
-        store = ox.Store(str(new_dir))
         try:
-            fill(store)
-            store.flush()
-            store.optimize()
-        except BaseException:
-            del store
-            shutil.rmtree(new_dir, ignore_errors=True)
-            raise
-        del store  # closes the database before it becomes visible
-        if manifest is not None:
+            new_dir.mkdir()  # fails if it exists: a build never writes into an existing store
+        except OSError as exc:
+            raise StoreWriteError(f"cannot write the new store in {data_dir}: {exc.strerror or exc}") from None
+        try:
+            store = ox.Store(str(new_dir))
             try:
+                fill(store)
+                store.flush()
+                store.optimize()
+            finally:
+                del store  # closes the database before it becomes visible (or is removed)
+            if manifest is not None:
                 _write_durably(new_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True))
-            except BaseException:
-                shutil.rmtree(new_dir, ignore_errors=True)
-                raise
-        _swap(data_dir, new_dir)
+            _swap(data_dir, new_dir)
+        except OSError as exc:
+            _discard(data_dir, new_dir)
+            raise StoreWriteError(f"cannot write the new store in {data_dir}: {exc.strerror or exc}") from None
+        except BaseException:
+            _discard(data_dir, new_dir)
+            raise
         _remove_old(data_dir, new_dir)
         return new_dir
+
+
+def _discard(data_dir: Path, new_dir: Path) -> None:
+    """Remove a new store that failed, unless the swap to it already happened."""
+    with contextlib.suppress(OSError):
+        if (data_dir / CURRENT).resolve() == new_dir.resolve():
+            return
+    shutil.rmtree(new_dir, ignore_errors=True)
 
 
 def _write_durably(path: Path, text: str) -> None:
