@@ -1,8 +1,8 @@
 """Content negotiation, done once and in one place: an RFC 9110 Accept parser with q-values.
 
 Every handler that offers more than one representation calls `negotiate(request, offers)`; a
-`format` query parameter (or a file suffix, see `SUFFIXES`) overrides the Accept header so that
-plain links can name a representation.
+`format` query parameter (or a file suffix, see `SUFFIXES`) that names an offered representation
+overrides the Accept header so that plain links can name one; any other `format` value is ignored.
 """
 from __future__ import annotations
 
@@ -128,18 +128,35 @@ def best_match(header: str | None, offers: list[str]) -> str | None:
     return offer if q > 0 else None
 
 
-def negotiate(request, offers: list[str]) -> str | None:
-    """The representation to send: ?format= (short name or media type) if given and offered, else the Accept header."""
-    fmt = request.query_params.get("format")
-    if fmt:
-        fmt = ALIASES.get(fmt.lower(), fmt.lower())
-        media = MEDIA.get(fmt, fmt)
-        if media in offers:
+def negotiate(request, offers: list[str], formats: list[str] | None = None) -> str | None:
+    """The representation to send: the first `format` value (short name or media type; the parameter may
+    repeat and a value may list several, comma-separated) that is offered, else the Accept header.
+
+    A `format` value this server does not know or cannot produce here falls back to Accept rather than
+    failing: clients such as SPARQLWrapper send their own names (`format=n3`, `format=json-ld`) next to
+    an Accept header that says what they can read. `formats` replaces the URL's values (the SPARQL
+    endpoint adds those of a form body)."""
+    values = request.query_params.getlist("format") if formats is None else formats
+    for value in (v.strip() for raw in values for v in raw.split(",")):
+        media = format_media(value, offers)
+        if media is not None:
             return media
-        if media == "application/json" and "application/sparql-results+json" in offers:
-            return "application/sparql-results+json"
-        return None
     return best_match(request.headers.get("accept"), offers)
+
+
+def format_media(value: str, offers: list[str]) -> str | None:
+    """The offered media type a `format` value names (`ttl`, `json-ld`, `text/turtle`...), or None."""
+    short = ALIASES.get(value.lower(), value.lower())
+    media = MEDIA.get(short, short.split(";")[0].strip())
+    if media in offers:
+        return media
+    if media == "application/json" and "application/sparql-results+json" in offers:
+        return "application/sparql-results+json"
+    if media == "application/json" and "application/ld+json" in offers:
+        return "application/ld+json"
+    if media == "application/sparql-results+xml" and "application/rdf+xml" in offers:
+        return "application/rdf+xml"  # `format=xml` on a CONSTRUCT
+    return None
 
 
 def split_suffix(path: str) -> tuple[str, str | None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import re
 import signal
 import threading
 import time
@@ -46,6 +47,7 @@ class Task:
     substitutions: dict[str, dict] = field(default_factory=dict)  # variable -> SPARQL JSON term
     use_prefixes: bool = False                # let canned queries use the project prefixes undeclared
     union: bool = True                        # no dataset given: default graph = union of all graphs
+    base_iri: str | None = None               # relative IRIs in the query resolve against it (the endpoint's URL)
     max_rows: int = 10_000
     timeout: float = 30.0
 
@@ -125,8 +127,10 @@ def execute(store: ox.Store, task: Task) -> Result:
         kwargs["substitutions"] = {ox.Variable(k): json_term(v) for k, v in task.substitutions.items()}
     if task.use_prefixes:
         kwargs["prefixes"] = PREFIXES
+    if task.base_iri:
+        kwargs["base_iri"] = task.base_iri
     try:
-        answer = store.query(task.query, **kwargs)
+        answer = query_store(store, task.query, **kwargs)
     except SyntaxError as exc:
         raise QueryFailed(str(exc.msg if hasattr(exc, "msg") else exc), syntax=True) from None
     except (OSError, RuntimeError, ValueError) as exc:
@@ -157,6 +161,32 @@ def execute(store: ox.Store, task: Task) -> Result:
         return Result("graph", ntriples=text, count=len(triples), truncated=truncated, seconds=time.monotonic() - started)
     except (OSError, RuntimeError, ValueError) as exc:
         raise QueryFailed(str(exc)) from None
+
+
+_UNKNOWN_FUNCTION = re.compile(r"^The custom function <([^<>]*)> is not supported$")
+MAX_UNKNOWN_FUNCTIONS = 32
+
+
+def query_store(store: ox.Store, query: str, **kwargs: Any):
+    """`store.query`, with a call to an extension function the engine does not know evaluating to an
+    error (SPARQL 1.1 section 17.6: the expression's value is unbound, a FILTER on it is false) rather
+    than failing the query. The engine names the unknown function (after its own parse and escape
+    processing) when it plans the query; each one is registered as returning no value and the query
+    is planned again, for at most MAX_UNKNOWN_FUNCTIONS functions."""
+    unknown: dict[ox.NamedNode, Any] = {}
+    while True:
+        try:
+            return store.query(query, custom_functions=unknown or None, **kwargs)
+        except RuntimeError as exc:
+            m = _UNKNOWN_FUNCTION.match(str(exc))
+            if not m or len(unknown) >= MAX_UNKNOWN_FUNCTIONS or ox.NamedNode(m.group(1)) in unknown:
+                raise
+            unknown[ox.NamedNode(m.group(1))] = _no_value
+
+
+def _no_value(*_args: Any) -> None:
+    """An unknown extension function: no value (an expression error, per SPARQL)."""
+    return None
 
 
 def _worker_main(conn, data_dir: str) -> None:

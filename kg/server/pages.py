@@ -636,10 +636,22 @@ def dataset_triples(request: Request, stats: dict[str, Any]) -> list[ox.Triple]:
     for i, (cls, n) in enumerate(stats["class_partitions"]):
         part = N(kg.base + f"dataset#class-{i}")
         out += [T(ds, N(VOID + "classPartition"), part), T(part, N(VOID + "class"), cls), T(part, N(VOID + "entities"), integer(n))]
+    # The dataset is what the source files assert: its subsets are their graphs (which may share triples,
+    # so their counts add up to at least the dataset's). The inferred and provenance graphs are derived
+    # from it, not part of it: datasets of their own, which the endpoint's union default graph also holds.
+    out.append(T(ds, N(PREFIXES["rdfs"] + "comment"), L(
+        "void:triples counts the distinct triples asserted by the source files, i.e. of the union of the named graphs "
+        "listed as void:subset (one per file; a triple in several files is counted once here and once per subset), "
+        "and void:distinctSubjects, void:distinctObjects, void:properties, void:classes and the class partitions "
+        "are counted over those same triples; each subset's "
+        "void:triples counts its own graph. The inferred and provenance graphs are described as datasets "
+        "derived from this one (prov:wasDerivedFrom), not as subsets; the SPARQL endpoint's default graph is the "
+        "union of all graphs, these included. A linkset counts the triples linking to its target.", language="en")))
     for g, n in stats["graphs"]:
         sub = N(g)
-        out += [T(ds, N(VOID + "subset"), sub), T(sub, rdf_type, N(VOID + "Dataset")), T(sub, N(SD + "name"), sub),
-                T(sub, N(VOID + "triples"), integer(n))]
+        derived = g in DERIVED_GRAPHS
+        out += [T(sub, rdf_type, N(VOID + "Dataset")), T(sub, N(SD + "name"), sub), T(sub, N(VOID + "triples"), integer(n)),
+                T(sub, N(PREFIXES["prov"] + "wasDerivedFrom"), ds) if derived else T(ds, N(VOID + "subset"), sub)]
     for ls in stats["linksets"]:
         node = N(kg.base + f"dataset#links-{ls['key']}")
         target = N(ls["homepage"])

@@ -51,12 +51,12 @@ MAX_BODY_BYTES = 1_000_000
 _EMPTY = ox.Store()  # parsing a query against an empty store rejects bad syntax without using a worker
 
 
-def syntax_error(query: str) -> str | None:
+def syntax_error(query: str, base_iri: str | None = None) -> str | None:
     """The parser's message if the query is malformed, else None (evaluation on an empty store is instant)."""
     from .. import PREFIXES
 
     try:
-        result = _EMPTY.query(query, prefixes={**PREFIXES, **EXTRA_PREFIXES})
+        result = _EMPTY.query(query, prefixes={**PREFIXES, **EXTRA_PREFIXES}, base_iri=base_iri)
         if isinstance(result, ox.QuerySolutions):
             next(iter(result), None)
     except SyntaxError as exc:
@@ -274,8 +274,9 @@ async def endpoint(request: Request) -> Response:
     kg = request.app.state.kg
     params = request.query_params
     raw = b""
-    query = params.get("query")
-    update = params.get("update")
+    queries = params.getlist("query")
+    updates = params.getlist("update")
+    formats = params.getlist("format")
     default_graphs = params.getlist("default-graph-uri")
     named_graphs = params.getlist("named-graph-uri")
     if request.method == "POST":
@@ -285,19 +286,28 @@ async def endpoint(request: Request) -> Response:
             return error(413, f"Request body larger than {kg.max_body:,} bytes.")
         if ctype == "application/x-www-form-urlencoded":
             form = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
-            query = form["query"][-1] if "query" in form else query
-            update = form["update"][-1] if "update" in form else update
+            queries += form.get("query", [])
+            updates += form.get("update", [])
+            formats += form.get("format", [])
             default_graphs += form.get("default-graph-uri", [])
             named_graphs += form.get("named-graph-uri", [])
         elif ctype == "application/sparql-query":
-            query = raw.decode("utf-8", errors="replace")
+            queries.append(raw.decode("utf-8", errors="replace"))
         elif ctype == "application/sparql-update":
             return error(403, READ_ONLY)
         else:
             return error(415, "POST a query as application/x-www-form-urlencoded (query=...) or as "
                               f"application/sparql-query; got {ctype or 'no content type'}.")
-    if update is not None:
+    # The protocol's operations take exactly one query string (or one update): say so rather than pick one.
+    for name, values in (("query", queries), ("update", updates)):
+        if len(values) > 1:
+            return error(400, f"The `{name}` parameter is given {len(values)} times (URL, form body and "
+                              "application/sparql-query body together); the SPARQL protocol allows exactly one.")
+    if queries and updates:
+        return error(400, "Both `query` and `update` are given; a SPARQL protocol request carries one operation.")
+    if updates:
         return error(403, READ_ONLY)
+    query = queries[0] if queries else None
     if query is None:
         if request.method == "POST":
             return error(400, "Missing the `query` parameter.")
@@ -313,23 +323,24 @@ async def endpoint(request: Request) -> Response:
     # Pre-check syntax in this process so malformed queries do not take a worker; never for a query with
     # SERVICE, because evaluating it (even on an empty store) would call the remote endpoint.
     in_process = kg.in_process and single_pattern(query)  # its engine run reports syntax errors as well
-    message = None if in_process or service_targets(query) else syntax_error(query)
+    base_iri = str(request.url_for("sparql"))  # relative IRIs in the query resolve against the endpoint's URL
+    message = None if in_process or service_targets(query) else syntax_error(query, base_iri)
     if message is not None:
         return error(400, f"Malformed query: {message}")
     # Check the requested format is one we can produce for some query form before running it.
-    if conneg.negotiate(request, offers_for("solutions") + offers_for("graph")) is None:
+    if conneg.negotiate(request, offers_for("solutions") + offers_for("graph"), formats) is None:
         return not_acceptable(request, offers_for("solutions") + offers_for("graph"))
     # Repeats of this exact request are answered from the cache (kg/server/cache.py) while the store stays.
     key = request_key(kg.store_path, request.method, request.scope["query_string"],
                       request.headers.get("content-type", ""), raw, request.headers.get("accept", ""))
     union = not default_graphs and not named_graphs and not has_dataset_clause(query)
     task = Task(query, default_graphs or None, named_graphs or None, union=union, use_prefixes=True,
-                max_rows=kg.max_rows, timeout=kg.timeout)
+                max_rows=kg.max_rows, timeout=kg.timeout, base_iri=base_iri)
     result = await run_task(request, task, in_process)
     if isinstance(result, Response):
         return result
     offers = offers_for(result.kind)
-    media = conneg.negotiate(request, offers)
+    media = conneg.negotiate(request, offers, formats)
     if media is None:
         return not_acceptable(request, offers)
     body, headers = serialize(result, media), {**result_headers(result, kg.max_rows), "Vary": "Accept"}
@@ -339,8 +350,8 @@ async def endpoint(request: Request) -> Response:
 
 
 def not_acceptable(request: Request, offers: list[str]) -> Response:
-    return error(406, f"Cannot produce {request.query_params.get('format') or request.headers.get('accept')}; "
-                      f"available: {', '.join(offers)}")
+    return error(406, f"Cannot produce any of Accept: {request.headers.get('accept')}; available: {', '.join(offers)} "
+                      "(or name one with ?format=)")
 
 
 # ----------------------------------------------------------------------------- service description
@@ -387,18 +398,32 @@ def description_triples(request: Request) -> list[ox.Triple]:
                 "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
         t.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode("http://www.w3.org/ns/formats/" + fmt)))
     store = kg.store()
-    total = 0
     for g in sorted(store.named_graphs(), key=lambda g: g.value):
         n = sum(1 for _ in store.quads_for_pattern(None, None, None, g))
-        total += n
         node = ox.BlankNode()
         graph = ox.BlankNode()
         t += [ox.Triple(dataset, sd("namedGraph"), node), ox.Triple(node, RDF_TYPE, sd("NamedGraph")),
               ox.Triple(node, sd("name"), g), ox.Triple(node, sd("graph"), graph),
               ox.Triple(graph, RDF_TYPE, sd("Graph")),
               ox.Triple(graph, ox.NamedNode(VOID + "triples"), _int(n))]
-    t.append(ox.Triple(default, ox.NamedNode(VOID + "triples"), _int(total)))
+    t += [ox.Triple(default, ox.NamedNode(VOID + "triples"), _int(union_size(kg.store_path, store))),
+          ox.Triple(default, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), ox.Literal(
+              "The default graph is the union (RDF merge) of all named graphs: its void:triples counts their distinct "
+              "triples; a triple held by several named graphs is counted once here and once in each of them.",
+              language="en"))]
     return t
+
+
+_UNION_SIZES: dict[object, int] = {}
+
+
+def union_size(key: object, store: ox.Store) -> int:
+    """Distinct triples over all named graphs of a store, computed once per store (`key`: its path)."""
+    if key not in _UNION_SIZES:
+        query = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+        _UNION_SIZES.clear()  # only the current store's is wanted
+        _UNION_SIZES[key] = int(next(iter(store.query(query)))["n"].value)
+    return _UNION_SIZES[key]
 
 
 def _int(n: int) -> ox.Literal:
