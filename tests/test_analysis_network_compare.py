@@ -3,6 +3,7 @@ back) and `kg compare` (two countries side by side, checked against the canned q
 from __future__ import annotations
 
 import json
+import re
 
 import networkx as nx
 import pyoxigraph as ox
@@ -88,7 +89,7 @@ def test_compare_two_countries(store, shipped_store):
     assert table.returncode == 0
     assert "Canada (CAN)" in table.stdout and "France (FRA)" in table.stdout
     assert "privately held data" in table.stdout and "Statistics Act art./s. 13" in table.stdout
-    assert "[seen]" in table.stdout
+    assert re.search(r"\[(text-read|secondary|recalled)", table.stdout)  # each provision shows its evidence level
 
 
 def test_compare_unknown_country_is_a_usage_error(shipped_store):

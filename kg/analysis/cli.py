@@ -237,7 +237,22 @@ def compare(countries: tuple[str, ...], fmt: str) -> None:
         table.add_row(label, *[escape(C.cell_text(v.topics[t])) for v in views])
     console = Console(width=max(120, 60 * len(views) + 25), file=sys.stdout, soft_wrap=False)
     console.print(table)
-    click.echo("* = article the recorded position rests on; [seen/recalled] = confidence of its evidence")
+    click.echo("* = article the recorded position rests on; [text-read/secondary/recalled] = level of its evidence")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Exit 1 when evidence breaks a rule (names another provision than its "
+                                              "fact, or is text-read without a quote or the provision read).")
+def audit(fmt: str, strict: bool) -> None:
+    """Evidence audit: facts by evidence level per jurisdiction and per case, positions resting only on
+    secondary or recalled evidence, evidence naming another provision, text-read evidence without a quote."""
+    from . import audit as A
+
+    result = A.collect(_store())
+    click.echo(json.dumps(result.as_json(), indent=1, ensure_ascii=False) if fmt == "json" else A.render_text(result))
+    if strict and result.problems:
+        raise _failure(f"{result.problems} evidence node(s) break the evidence rules (docs/evidence.md)")
 
 
 def register(main: click.Group) -> None:
@@ -246,3 +261,4 @@ def register(main: click.Group) -> None:
     main.add_command(links)
     main.add_command(network)
     main.add_command(compare)
+    main.add_command(audit)

@@ -1,5 +1,6 @@
 """Pages of the analysis for the server (kg/server/app.py mounts them): /reports/gap-analysis,
-/network (SVG force layout computed in Python, no JavaScript) and /network.json (node-link JSON).
+/network (SVG force layout computed in Python, no JavaScript), /network.json (node-link JSON) and
+/audit, /audit.json (the evidence audit).
 Rendered once per store: a rebuild (new store directory) renders them again."""
 from __future__ import annotations
 
@@ -60,3 +61,24 @@ def network_json(request: Request) -> Response:
     from .network import node_link
 
     return JSONResponse(node_link(_network(request)))
+
+
+def _audit(request: Request):
+    from .audit import collect
+
+    kg = request.app.state.kg
+    return _cached(request, "audit", lambda: collect(kg.store()))
+
+
+def audit_page(request: Request) -> Response:
+    from ..server.pages import render
+    from .audit import LEVELS
+
+    a = _audit(request)
+    return render(request, "audit.html", audit=a, levels=LEVELS, share=a.position_share(),
+                  totals=[(k, a.totals[k]) for k in ("position", "effect", "change", "mapping") if k in a.totals],
+                  jurisdictions=sorted(a.by_jurisdiction.items()), cases=sorted(a.by_case.items()))
+
+
+def audit_json(request: Request) -> Response:
+    return JSONResponse(_audit(request).as_json())
