@@ -64,3 +64,22 @@ def neutralise_term(term):
             return ox.Literal(safe, language=term.language)
         return ox.Literal(safe, datatype=term.datatype)
     return term
+
+
+def neutralise_json_term(term: dict | None) -> dict | None:
+    """The same for a term in the SPARQL 1.1 JSON results form ({"type": "literal", "value": ...})."""
+    if not term or term.get("type") not in ("literal", "typed-literal") or is_plain_number(term.get("datatype"), term["value"]):
+        return term
+    safe = neutralise(term["value"])
+    return term if safe == term["value"] else {**term, "value": safe}
+
+
+def neutralise_solutions(result: ox.QuerySolutions) -> ox.QuerySolutions:
+    """SELECT results with every literal neutralised, as pyoxigraph solutions again (e.g. for its TSV)."""
+    import json
+
+    data = json.loads(result.serialize(format=ox.QueryResultsFormat.JSON))
+    for binding in data.get("results", {}).get("bindings", []):
+        for name, term in binding.items():
+            binding[name] = neutralise_json_term(term)
+    return ox.parse_query_results(json.dumps(data).encode(), format=ox.QueryResultsFormat.JSON)

@@ -43,11 +43,15 @@ def export(store: ox.Store, fmt: str, output: IO[bytes] | Path | str, include_de
 # --- CSV of the partnership cases (the columns of `kg import`; see kg/importer.py) ---
 
 def export_cases_csv(store: ox.Store) -> str:
-    """One row per partnership case, in the cell formats `kg import` reads back to the same graph."""
+    """One row per partnership case, in the cell formats `kg import` reads back to the same graph.
+
+    Every cell passes through kg.csvsafe.neutralise (a leading apostrophe before `=`, `+`, `-`, `@`,
+    tab or carriage return, so a spreadsheet shows text, never runs a formula); `kg import` removes it."""
     import csv
     import io
 
     from . import BASE
+    from .csvsafe import neutralise
     from .importer import COLUMNS, Context, ORGANISER_ROLES
 
     ctx = Context(store)
@@ -92,7 +96,7 @@ def export_cases_csv(store: ox.Store) -> str:
         links = sorted(r["l"].value for r in q(f"SELECT ?l WHERE {{ <{flow}> nsp:legalBasis ?l }}")) if flow else []
         legal = " ".join([text(fl.get("note"))] + [f"[{l[len(BASE):] if l.startswith(BASE) else l}]" for l in links]).strip()
         sources = sorted(r["u"].value for r in q(f"SELECT ?u WHERE {{ <{c}> dct:source/foaf:page ?u }}"))
-        writer.writerow([
+        writer.writerow([neutralise(cell) for cell in [
             row["id"].value, text(one("dct:title")),
             "; ".join(item(p, False) for p in sorted(organisers, key=lead_first)),
             "; ".join(countries),
@@ -102,7 +106,7 @@ def export_cases_csv(store: ox.Store) -> str:
             text(fl.get("d")), text(one("nsp:startYear")), text(one("nsp:endYear")), slug(one("nsp:status")),
             f"{outcome}: {reason}" if outcome and reason else outcome or reason,
             findings["difficulties"], findings["lessons"], legal, " | ".join(sources), slug(one("nsp:confidence")),
-        ])
+        ]])
     return buffer.getvalue()
 
 

@@ -93,3 +93,46 @@ def test_export_then_fresh_build_from_the_export_is_isomorphic(store, tmp_path: 
     result = run_kg("build", root=project, data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     assert_isomorphic(store, open_store(data_dir))
+
+
+def test_a_second_concurrent_build_is_refused_in_one_line(mini_project: Path, tmp_path: Path):
+    from kg.store import build_lock
+
+    data_dir = tmp_path / "store"
+    with build_lock(data_dir):  # this test process is "the build that is running"
+        result = run_kg("build", root=mini_project, data_dir=data_dir)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: another kg build is running (pid {os.getpid()}) on {data_dir}"
+    assert not (data_dir / "current").exists()
+    assert run_kg("build", root=mini_project, data_dir=data_dir).returncode == 0  # the lock went with its holder
+
+
+# The real `kg build` in a child process, with an OSError(ENOSPC) injected into the store writer.
+DISK_FULL = """
+import errno, os, sys
+import kg.pipeline, kg.store
+def full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+if sys.argv[1] == "fill":
+    kg.pipeline.materialise = full  # after the quads were written into the new store
+else:
+    kg.store._write_durably = full  # the build's record, written last before the swap
+from kg.cli import main
+main(["build"], prog_name="kg")
+"""
+
+
+@pytest.mark.parametrize("where", ["fill", "manifest"])
+def test_disk_full_during_a_build_is_one_line_and_keeps_the_previous_store(mini_project: Path, tmp_path: Path, where: str):
+    data_dir = tmp_path / "store"
+    assert run_kg("build", root=mini_project, data_dir=data_dir).returncode == 0
+    before_path, before = current_path(data_dir), _snapshot(data_dir)
+    (mini_project / "data" / "extra.ttl").write_text("<http://example.org/a> <http://example.org/p> \"new\" .\n")
+    env = {**os.environ, "KG_ROOT": str(mini_project), "KG_DATA_DIR": str(data_dir)}
+    result = subprocess.run([sys.executable, "-c", DISK_FULL, where], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [f"Error: cannot write the new store in {data_dir}: No space left on device",
+                                          "Nothing was written; the previous store is unchanged."]
+    assert current_path(data_dir) == before_path and _snapshot(data_dir) == before
+    assert [p.name for p in data_dir.glob("store-*")] == [before_path.name]  # the half-written store was removed

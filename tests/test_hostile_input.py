@@ -123,3 +123,108 @@ def test_oversized_imports_are_refused(tmp_path: Path, monkeypatch):
     path.write_text(",".join(importer.COLUMNS) + "\n" + "x," * 200 + "\n")
     with pytest.raises(importer.ImportError_, match="larger than the limit of 100"):
         importer.read_rows(path)
+
+
+# --- .xlsx limits (kg/importer.py check_xlsx): refused before openpyxl reads anything ---
+
+def _workbook(path: Path, cells: dict[str, str] | None = None) -> Path:
+    """A real workbook with the import header and one data row (plus `cells`, e.g. {"A1048576": "x"})."""
+    import openpyxl
+
+    from kg.importer import COLUMNS
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(COLUMNS)
+    sheet.append(["XL-CASE-ONE", "A title"] + [""] * (len(COLUMNS) - 2))
+    for ref, value in (cells or {}).items():
+        sheet[ref] = value
+    book.save(path)
+    return path
+
+
+def _bomb(path: Path, megabytes: int) -> Path:
+    """A valid workbook whose sheet XML is a highly compressible repeat of `megabytes` MB of rows."""
+    import zipfile
+
+    small = _workbook(path.with_name("small.xlsx"))
+    row = b'<row><c t="inlineStr"><is><t>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</t></is></c></row>'
+    with zipfile.ZipFile(small) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                dst.writestr(info, src.read(info))
+                continue
+            entry = zipfile.ZipInfo(info.filename)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with dst.open(entry, "w", force_zip64=True) as out:
+                out.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+                block = row * ((1 << 20) // len(row))
+                for _ in range(megabytes):
+                    out.write(block)
+                out.write(b"</sheetData></worksheet>")
+    return path
+
+
+def test_a_legitimate_xlsx_is_read(tmp_path: Path):
+    from kg.importer import read_rows
+
+    rows = read_rows(_workbook(tmp_path / "cases.xlsx"))
+    assert [(r["id"], r["title"], r["countries"]) for r in rows] == [("XL-CASE-ONE", "A title", "")]
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_reading_with_little_memory(tmp_path: Path):
+    import tracemalloc
+
+    from kg.importer import ImportError_, read_rows
+
+    path = _bomb(tmp_path / "bomb.xlsx", 64)  # 64 MB of sheet XML in a file of well under 1 MB
+    assert path.stat().st_size < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportError_, match=r"bomb\.xlsx: the workbook expands to [0-9,]+ bytes, more than the limit of 52,428,800"):
+            read_rows(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024  # the sheet was never expanded
+
+
+def test_an_entry_that_expands_too_many_times_is_refused(tmp_path: Path):
+    from kg.importer import ImportError_, read_rows
+
+    with pytest.raises(ImportError_, match=r"entry xl/worksheets/sheet1\.xml expands [0-9,]+ times \(limit 100:1\)"):
+        read_rows(_bomb(tmp_path / "dense.xlsx", 4))  # under the size limit, but 4 MB from a few KB
+
+
+@pytest.mark.parametrize("cells,limit,words", [
+    ({"A1048576": "x"}, {}, "more than 10,000 rows"),  # openpyxl would yield a million padded rows
+    ({f"A{n}": "x" for n in range(3, 40)}, {"XLSX_MAX_ROWS": 30}, "more than 30 rows"),
+    ({"XFD3": "x", "XFD4": "x"}, {"XLSX_MAX_CELLS": 20_000}, "more than 20,000 cells"),  # 16,384 padded cells a row
+], ids=["far-row", "many-rows", "far-columns"])
+def test_xlsx_rows_and_cells_are_counted_before_reading(tmp_path: Path, monkeypatch, cells, limit, words):
+    from kg import importer
+
+    for name, value in limit.items():
+        monkeypatch.setattr(importer, name, value)
+    with pytest.raises(importer.ImportError_, match=r"cases\.xlsx: " + words):
+        importer.read_rows(_workbook(tmp_path / "cases.xlsx", cells))
+
+
+def test_a_control_character_in_an_id_is_a_row_error_not_a_traceback(mini_project: Path, tmp_path: Path):
+    import csv
+
+    from kg.importer import COLUMNS
+
+    path = tmp_path / "cases.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        writer.writerow(["NL-OK-CASE", "fine"] + [""] * (len(COLUMNS) - 2))
+        writer.writerow(["NL-\x00-EVIL", "nul"] + [""] * (len(COLUMNS) - 2))
+        writer.writerow(["NL-\x1b[31m", "escape"] + [""] * (len(COLUMNS) - 2))
+    result = run_kg("import", str(path), root=mini_project)
+    assert result.returncode == 1
+    assert "row 2, column id: contains the control character U+0000;" in result.stderr
+    assert "row 3, column id: contains the control character U+001B;" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (mini_project / "data" / "cases").exists()
