@@ -19,6 +19,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import BASE, PREFIXES, VOCAB, project_root
+from .csvsafe import neutralise_solutions, neutralise_term
 
 PARAM_TYPES = ("iri", "string", "integer", "date", "boolean")
 RESERVED_PARAMS = ("limit", "offset")  # paging arguments of the command line and the web page
@@ -226,13 +227,18 @@ def compact_iri(iri: str) -> str:
 
 
 def format_result(result: Any, fmt: str) -> str:
-    """table | csv | tsv | json (SPARQL 1.1 JSON results) | xml; CONSTRUCT gives Turtle, ASK true/false."""
+    """table | csv | tsv (literals neutralised against formula injection, see kg.csvsafe) | json (SPARQL 1.1
+    JSON results) | xml; CONSTRUCT gives Turtle, ASK true/false."""
     if isinstance(result, ox.QueryBoolean):
         return json.dumps({"head": {}, "boolean": bool(result)}) if fmt == "json" else str(bool(result)).lower()
     if isinstance(result, ox.QueryTriples):
         return ox.serialize(list(result), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
-    if fmt in ("json", "xml", "tsv"):
-        f = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML, "tsv": ox.QueryResultsFormat.TSV}[fmt]
+    # csv and tsv are opened in spreadsheets: literals that could run as formulas are neutralised
+    # (kg.csvsafe); json and xml keep every value as it is
+    if fmt == "tsv":
+        return neutralise_solutions(result).serialize(format=ox.QueryResultsFormat.TSV).decode()
+    if fmt in ("json", "xml"):
+        f = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML}[fmt]
         return result.serialize(format=f).decode()
     variables, data = rows(result)
     if fmt == "csv":
@@ -240,7 +246,7 @@ def format_result(result: Any, fmt: str) -> str:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(variables)
         for row in data:
-            writer.writerow([term_text(row[v], compact=False) for v in variables])
+            writer.writerow([term_text(neutralise_term(row[v]), compact=False) for v in variables])
         return buffer.getvalue()
     return _table(variables, data)
 

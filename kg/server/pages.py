@@ -7,6 +7,7 @@ the server's root). Its HTML page is for people; by Accept or by a suffix (.ttl,
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -25,6 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from .. import BASE, NSP, PREFIXES, __version__
 from .. import queries as canned_queries
+from ..csvsafe import neutralise_json_term
 from ..export import DERIVED_GRAPHS, export as run_export
 from ..queries import compact_iri
 from . import conneg, sparql
@@ -453,6 +455,8 @@ def query_page(request: Request) -> Response:
                     "rows": [{var: (t or {}).get("value") for var, t in zip(result.variables, row)} for row in result.rows],
                     "truncated": result.truncated}
             return JSONResponse(body, headers=headers)
+        if fmt in ("csv", "tsv") and result.kind == "solutions":  # opened in spreadsheets: no formulas (kg.csvsafe)
+            result = dataclasses.replace(result, rows=[[neutralise_json_term(t) for t in row] for row in result.rows])
         return Response(sparql.serialize(result, DOWNLOADS[fmt]), media_type=DOWNLOADS[fmt], headers=headers)
     qs = urlencode(values)
     downloads = [(label, f"{request.url.path}.{suffix}" + (f"?{qs}" if qs else "")) for label, suffix in
