@@ -1179,6 +1179,20 @@ def recover_import(root: Path) -> int:
         return _recover(root)
 
 
+@contextlib.contextmanager
+def reading_data(root: Path) -> Iterator[None]:
+    """For a reader of the whole of data/ (`kg build`): complete or clear an interrupted import, refuse
+    leftover `.part` files, and hold the import lock while the files are read, so that no import
+    renames files half-way through the reading."""
+    if not (root / "data").is_dir():
+        yield
+        return
+    with _import_lock(root):
+        _recover(root)
+        check_no_partial_writes(root)
+        yield
+
+
 def check_no_partial_writes(root: Path) -> None:
     """Refuse data/ holding `*.part` files (left by an interrupted write that used no journal, e.g. an
     older `kg import`): the files beside them may be a mix of old and new, which a build must not load."""

@@ -124,14 +124,15 @@ def build(data_dir: Path, root: Path | None = None, progress: Progress | None = 
     build holds the data directory, StoreWriteError when the store cannot be written (disk full)."""
     started = time.perf_counter()
     root = (root or project_root()).resolve()
-    from .importer import check_no_partial_writes, recover_import
+    from .importer import reading_data
 
     with build_lock(data_dir):  # held from the comparison with the current store to the swap
-        recover_import(root)  # a `kg import` killed half-way is completed (or was never committed)
-        check_no_partial_writes(root)  # never load a mix of old and new files
-        found = discover(root)
-        hashes = {_key(s.path, root): _sha256(s.path) for s in found}  # before parsing: see source_state
-        loaded = load(found, progress)
+        # a `kg import` killed half-way is completed first, leftover .part files are refused, and no
+        # import renames files while they are read: never a mix of old and new files
+        with reading_data(root):
+            found = discover(root)
+            hashes = {_key(s.path, root): _sha256(s.path) for s in found}  # before parsing: see source_state
+            loaded = load(found, progress)
         sources = source_state(loaded, root, hashes)
         fingerprint = validation_fingerprint(root)
         report, validation = _validate(loaded, root, data_dir, sources, fingerprint, full_validation)
