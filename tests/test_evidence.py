@@ -95,6 +95,27 @@ def test_since_when_is_one_query(fixture_store):
     assert [(r["number"], r["since"], r["basis"]) for r in rows] == [("1", "2000-03-01", "the law's own date (no insertion recorded)")]
 
 
+UNDATED = """@base <https://w3id.org/nso-partnership/> .
+@prefix nsp: <https://w3id.org/nso-partnership/ontology#> .
+@prefix chg: <https://w3id.org/nso-partnership/vocab/change-kind/> .
+<id/change/tst-fixture/art_1/1> a nsp:ProvisionChange ;
+    nsp:changedProvision <eli/tst/act/2000/fixture/art_1> ; nsp:changeKind chg:inserted ;
+    nsp:amendingProvision <eli/tst/act/2010/amending> ;
+    nsp:evidence <id/effect/tst-fixture/art_2/1/evidence/2> .
+"""
+
+
+def test_an_insertion_without_a_date_never_falls_back_to_the_laws_date(tmp_path: Path):
+    project = _project(tmp_path, "evidence-rules.ttl")
+    (project / "data" / "undated.ttl").write_text(UNDATED, encoding="utf-8")
+    built = run_kg("build", root=project, data_dir=tmp_path / "build")
+    assert built.returncode == 0 and "0 violations, 1 warnings" in built.stdout  # the missing date is a warning
+    out = run_kg("query", "provision-since", "--param", "topic=topic:administrative-data-access", "--format", "json",
+                 root=project, data_dir=tmp_path / "build")
+    assert [(r["number"], r.get("since"), r["basis"]) for r in _rows(out.stdout)] == [
+        ("1", None, "inserted or substituted (date not recorded)")]
+
+
 def test_audit_flags_the_mislocated_quote_and_the_weak_position(fixture_store):
     out = _run(fixture_store, "audit", "--format", "json")
     assert out.returncode == 0, out.stderr
