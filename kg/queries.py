@@ -32,6 +32,24 @@ class QueryError(Exception):
     """A query that cannot run: unknown name, bad parameter, or a SPARQL error from the engine."""
 
 
+MAX_NESTING = 256  # brackets deep; the engine's parser overflows its stack in the thousands
+
+
+def nesting_error(text: str, limit: int = MAX_NESTING) -> str | None:
+    """A message if brackets ( { [ in the query text nest deeper than `limit`, else None. A size bound
+    on the input (brackets inside literals count too), checked before any parser sees the text."""
+    depth = 0
+    for position, char in enumerate(text):
+        if char in "({[":
+            depth += 1
+            if depth > limit:
+                line = text.count("\n", 0, position) + 1
+                return f"brackets nest more than {limit} deep (line {line}); simplify the query"
+        elif char in ")}]" and depth:
+            depth -= 1
+    return None
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -191,6 +209,8 @@ def run(store: ox.Store, query: CannedQuery | str, params: dict[str, str] | None
     else:
         text, subs = query, {}
     text = paged(text, limit, offset)
+    if (message := nesting_error(text)) is not None:
+        raise QueryError(f"SPARQL query refused: {message}")
     try:
         return store.query(text, use_default_graph_as_union=True, substitutions=subs or None, prefixes=PREFIXES)
     except SyntaxError as exc:

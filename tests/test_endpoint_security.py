@@ -1,10 +1,16 @@
-"""The public endpoint: no federated calls unless allowed, bounded bodies, no leaks, no write API.
+"""The public endpoint: no federated calls unless allowed (by the parsed query, and by workers that
+have no network), bounded parse depth, crashed workers replaced, bounded bodies, no leaks, no write API.
 Each test runs against a real `kg serve` process."""
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -36,6 +42,10 @@ class Listener:
             self.connections += 1
             conn.close()
 
+    def settle(self) -> None:
+        """Give a connection already on its way the time to be accepted and counted."""
+        time.sleep(0.3)
+
     def close(self):
         self._stop = True
         self.thread.join(2)
@@ -56,15 +66,97 @@ def server(shipped_store):
     live.stop()
 
 
-def test_service_is_refused_and_no_connection_is_made(http, listener):
+def _escaped(text: str) -> str:
+    r"""Every character of text as a SPARQL \uXXXX escape (processed before parsing)."""
+    return "".join(f"\\u{ord(c):04X}" for c in text)
+
+
+# SERVICE spelled, escaped, commented, cased and nested every way the issue and its variations tried.
+# {L} is the listener's URL. Each must be refused (4xx) with no connection to the listener.
+BYPASSES = {
+    "no space": "SELECT * WHERE { SERVICE<{L}> { ?s ?p ?o } }",
+    "escaped keyword": r"SELECT * WHERE { \u0053ERVICE <{L}> { ?s ?p ?o } }",
+    "escaped keyword U": r"SELECT * WHERE { \U00000053\U00000045RVICE <{L}> { ?s ?p ?o } }",
+    "escaped lower": r"SELECT * WHERE { \u0073\u0065rvice<{L}> { ?s ?p ?o } }",
+    "mixed case": "SELECT * WHERE { sErViCe <{L}> { ?s ?p ?o } }",
+    "after a comment": "SELECT * WHERE { # a comment with SERVICE in it }\nSERVICE\n<{L}> { ?s ?p ?o } }",
+    "comment between": "SELECT * WHERE { SERVICE#x\n<{L}> { ?s ?p ?o } }",
+    "silent": "SELECT * WHERE { SERVICE SILENT <{L}> { ?s ?p ?o } }",
+    "silent no space": "SELECT * WHERE { SERVICE SILENT<{L}>{ ?s ?p ?o } }",
+    "subquery": "SELECT * WHERE { { SELECT ?s WHERE { SERVICE <{L}> { ?s ?p ?o } } } }",
+    "filter exists": "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE <{L}> { ?s ?p ?o } } } LIMIT 1",
+    "filter not exists": "SELECT * WHERE { ?s ?p ?o FILTER NOT EXISTS { SERVICE <{L}> { ?s ?p ?o } } } LIMIT 1",
+    "graph": "SELECT * WHERE { GRAPH ?g { SERVICE <{L}> { ?s ?p ?o } } }",
+    "nested graph": "SELECT * WHERE { GRAPH ?g { GRAPH ?h { { SERVICE <{L}> { ?s ?p ?o } } } } }",
+    "optional": "SELECT * WHERE { ?s ?p ?o OPTIONAL { SERVICE <{L}> { ?s ?q ?r } } } LIMIT 1",
+    "union": "SELECT * WHERE { { ?s ?p ?o } UNION { SERVICE <{L}> { ?s ?p ?o } } } LIMIT 1",
+    "minus": "SELECT * WHERE { ?s ?p ?o MINUS { SERVICE <{L}> { ?s ?p ?o } } } LIMIT 1",
+    "escaped IRI": "SELECT * WHERE { SERVICE <{LESC}> { ?s ?p ?o } }",
+    "escaped IRI before a later SERVICE": "SELECT * WHERE { BIND(<{LESC}> AS ?e) SERVICE <{L}> { ?s ?p ?o } }",
+    "prefixed name": "PREFIX r: <{LDIR}> SELECT * WHERE { SERVICE r:sparql { ?s ?p ?o } }",
+    "relative IRI": "BASE <{LDIR}> SELECT * WHERE { SERVICE <sparql> { ?s ?p ?o } }",
+    "variable from VALUES": "SELECT * WHERE { VALUES ?x { <{L}> } SERVICE ?x { ?s ?p ?o } }",
+    "variable from BIND": "SELECT * WHERE { BIND(<{L}> AS ?x) SERVICE ?x { ?s ?p ?o } }",
+    "ask": "ASK { SERVICE <{L}> { ?s ?p ?o } }",
+    "construct": "CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <{L}> { ?s ?p ?o } }",
+    "describe": "DESCRIBE ?s WHERE { SERVICE <{L}> { ?s ?p ?o } }",
+    "describe iri": "DESCRIBE <{L}> WHERE { SERVICE <{L}> { ?s ?p ?o } }",
+    # rdflib cannot parse these (SPARQL 1.2 LATERAL, triple terms), oxigraph can: the worker has no network
+    "lateral": "SELECT * WHERE { ?s ?p ?o LATERAL { SERVICE <{L}> { ?s ?p ?o } } } LIMIT 1",
+    "triple term": "SELECT * WHERE { SERVICE <{L}> { ?s ?p <<( ?a ?b ?c )>> } }",
+}
+
+
+def _fill(template: str, listener) -> str:
+    directory = listener.url.rsplit("/", 1)[0] + "/"
+    return (template.replace("{LESC}", _escaped(listener.url)).replace("{LDIR}", directory)
+            .replace("{L}", listener.url))
+
+
+@pytest.mark.parametrize("name", list(BYPASSES))
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_service_bypass_is_refused_and_no_connection_is_made(http, listener, name, method):
+    query = _fill(BYPASSES[name], listener)
     before = listener.connections
-    for query in (f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
-                  f"SELECT * WHERE {{ SERVICE SILENT <{listener.url}> {{ ?s ?p ?o }} }}",
-                  f"select * where {{ BIND(<{listener.url}> AS ?e) service ?e {{ ?s ?p ?o }} }}"):
+    if method == "GET":
         r = http.get("/sparql", params={"query": query})
-        assert r.status_code == 403, query
-        assert "Federated query is disabled" in r.text
-    time.sleep(0.5)
+    else:
+        r = http.post("/sparql", content=query.encode(), headers={"Content-Type": "application/sparql-query"})
+    assert 400 <= r.status_code < 500, (name, r.status_code, r.text)
+    assert len(r.text.strip().splitlines()) == 1 and "Traceback" not in r.text
+    if name not in ("lateral", "triple term"):  # the others are refused by the parsed query
+        assert r.status_code == 403 and "Federated query is disabled" in r.text, (name, r.text)
+    listener.settle()
+    assert listener.connections == before, name
+
+
+def test_silent_service_the_parser_cannot_read_makes_no_connection(http, listener):
+    """SILENT asks for a failed call to be ignored: the answer may be 200, but no call leaves the worker."""
+    before = listener.connections
+    r = http.get("/sparql", params={"query": f"SELECT * WHERE {{ BIND(1 AS ?x) SERVICE SILENT <{listener.url}> "
+                                              "{ ?s ?p <<( ?a ?b ?c )>> } }"})
+    assert r.status_code in (200, 403)
+    listener.settle()
+    assert listener.connections == before
+
+
+def test_a_query_worker_has_no_network(listener):
+    """The defence at the engine: after isolate_network() a process cannot reach even the loopback."""
+    code = ("import socket, sys\n"
+            "from kg.server.executor import isolate_network\n"
+            "reason = isolate_network()\n"
+            "if reason: print('UNAVAILABLE', reason); sys.exit(0)\n"
+            "s = socket.socket()\n"
+            "try:\n    s.connect(('127.0.0.1', %d)); print('CONNECTED')\n"
+            "except OSError as exc:\n    print('REFUSED', exc.errno)\n" % listener.port)
+    before = listener.connections
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parent.parent).stdout
+    if out.startswith("UNAVAILABLE"):
+        pytest.skip(f"no network namespaces here: {out}")
+    import errno
+    assert out.split() == ["REFUSED", str(errno.ENETUNREACH)]
+    listener.settle()
     assert listener.connections == before
 
 
@@ -116,3 +208,145 @@ def test_there_is_no_write_api(http, method):
     assert r.status_code in (403, 405)
     assert http.get("/sparql", params={"query": "ASK { <http://x/a> ?p ?o }"},
                     headers={"Accept": "application/sparql-results+json"}).json()["boolean"] is False
+
+
+def test_allow_list_is_decided_on_the_parsed_query(shipped_store, listener):
+    """With an allow-list, only queries whose every SERVICE endpoint is on it reach the lane with network."""
+    other = Listener()
+    live = LiveServer(shipped_store, "--workers", "1", "--timeout", "5", "--allow-service", listener.url)
+    try:
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            before, other_before = listener.connections, other.connections
+            nested = f"SELECT * WHERE {{ {{ SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }} }} }}"
+            assert client.get("/sparql", params={"query": nested}).status_code != 403
+            listener.settle()
+            assert listener.connections > before  # an allowed endpoint, even in a subquery, is called
+            for query in (f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} SERVICE <{other.url}> {{ ?s ?p ?o }} }}",
+                          f"SELECT * WHERE {{ VALUES ?x {{ <{listener.url}> }} SERVICE ?x {{ ?s ?p ?o }} }}",
+                          f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} "
+                          f"FILTER EXISTS {{ SERVICE<{other.url}> {{ ?s ?p ?o }} }} }}",
+                          # the parser cannot read it: not trusted with the network
+                          f"SELECT * WHERE {{ ?s ?p ?o LATERAL {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }} }}",
+                          f"SELECT * WHERE {{ SERVICE <{other.url}> {{ ?s ?p ?o }} }}"):
+                before = listener.connections
+                r = client.get("/sparql", params={"query": query})
+                assert r.status_code == 403 and "Federated query is disabled" in r.text, query
+                listener.settle()
+                assert listener.connections == before, query
+        assert other.connections == other_before
+    finally:
+        live.stop()
+        other.close()
+
+
+# ----------------------------------------------------------------------------- parse depth, crashes
+
+DEEP_PARENS = "SELECT * WHERE { FILTER(" + "(" * 10_000 + "1" + ")" * 10_000 + ") }"
+DEEP_BRACES = "SELECT * WHERE " + "{" * 20_000 + "}" * 20_000
+
+
+@pytest.mark.parametrize("query", [DEEP_PARENS, DEEP_BRACES], ids=["10000 (", "20000 {"])
+def test_a_deeply_nested_query_is_400_and_the_server_keeps_answering(http, query):
+    r = http.post("/sparql", content=query.encode(), headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 400 and "nest more than 256 deep" in r.text and len(r.text.strip().splitlines()) == 1
+    r = http.post("/sparql", data={"query": query})
+    assert r.status_code == 400
+    ok = http.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/sparql-results+json"})
+    assert ok.status_code == 200 and ok.json()["boolean"] is True
+
+
+def test_nesting_up_to_the_bound_is_parsed_in_the_worker(http):
+    """256 levels pass the size bound; the worker's parsers (both) have the stack for them."""
+    query = "SELECT * WHERE " + "{" * 250 + " ?s ?p ?o " + "}" * 250 + " LIMIT 1"
+    r = http.get("/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 1
+
+
+def test_kg_query_of_a_deep_file_is_a_one_line_error(tmp_path, shipped_store):
+    from conftest import run_kg
+
+    deep = tmp_path / "deep.rq"
+    deep.write_text(DEEP_BRACES)
+    result = run_kg("query", str(deep), data_dir=shipped_store)
+    assert result.returncode == 1, result
+    assert result.stderr.strip().count("\n") == 0 and "nest more than 256 deep" in result.stderr
+
+
+def _workers(server_pid: int) -> list[int]:
+    """The query worker processes of a `kg serve` (its spawned multiprocessing children)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        ppid = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:"))
+        if ppid == server_pid and "multiprocessing" in cmdline and "resource_tracker" not in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the worker")
+@pytest.mark.parametrize("how", [signal.SIGSEGV, signal.SIGKILL], ids=["segfault", "killed"])
+def test_a_worker_that_dies_mid_query_is_replaced(shipped_store, how):
+    live = LiveServer(shipped_store, "--workers", "1", "--timeout", "20")
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    try:
+        with httpx.Client(base_url=live.url, timeout=60) as client:
+            assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+            (worker,) = _workers(live.process.pid)
+            answer: dict = {}
+            thread = threading.Thread(target=lambda: answer.update(r=client.get("/sparql", params={"query": slow})))
+            thread.start()
+            start = _cpu_ticks(worker)
+            for _ in range(600):  # until the worker is busy with the query (CPU time grows), at most ~60 s
+                if _cpu_ticks(worker) - start > 10:
+                    break
+                time.sleep(0.1)
+            os.kill(worker, how)
+            thread.join(60)
+            r = answer["r"]
+            expected = 400 if how == signal.SIGSEGV else 503
+            assert r.status_code == expected and len(r.text.strip().splitlines()) == 1, r.text
+            assert ("crashed the query worker" if how == signal.SIGSEGV else "stopped while running") in r.text
+            ok = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/sparql-results+json"})
+            assert ok.status_code == 200 and ok.json()["boolean"] is True
+            assert _workers(live.process.pid) != [worker]
+            if how == signal.SIGSEGV:  # the same query is refused at once for a while instead of crashing another worker
+                again = client.get("/sparql", params={"query": slow})
+                assert again.status_code == 400 and "moments ago" in again.text
+        assert live.process.poll() is None
+    finally:
+        live.stop()
+
+
+def test_a_worker_killed_while_idle_is_replaced_without_an_error(shipped_store):
+    live = LiveServer(shipped_store, "--workers", "1", "--timeout", "10")
+    try:
+        with httpx.Client(base_url=live.url, timeout=60) as client:
+            (worker,) = _workers(live.process.pid)
+            os.kill(worker, signal.SIGKILL)
+            while worker in _workers(live.process.pid) and Path(f"/proc/{worker}/status").exists() \
+                    and "zombie" not in Path(f"/proc/{worker}/status").read_text():
+                time.sleep(0.05)
+            r = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/sparql-results+json"})
+            assert r.status_code == 200 and r.json()["boolean"] is True
+    finally:
+        live.stop()
+
+
+# ----------------------------------------------------------------------------- IRIs the store cannot hold
+
+@pytest.mark.parametrize("path", ["/id/a%20b", "/id/a%22b", "/id/a%22b.ttl", "/id/a%3Cb%3E", "/resource?iri=a%20b"])
+def test_a_path_that_is_no_iri_is_400(http, path):
+    r = http.get(path)
+    assert r.status_code == 400 and "not an IRI the store can hold" in r.text
+    assert len(r.text.strip().splitlines()) == 1

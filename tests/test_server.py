@@ -472,49 +472,16 @@ def test_the_cache_is_bounded_by_bytes_and_evicts_the_least_recently_used():
     assert cache.size == 200 and len(cache) == 2
 
 
-# ----------------------------------------------------------------------------- in-process lane
+# ----------------------------------------------------------------------------- every query in a worker
 
-@pytest.mark.parametrize("query,single", [
-    ("SELECT ?p ?o WHERE { <https://x/y> ?p ?o }", True),
-    ("select * { ?s a nsp:Case . } LIMIT 10", True),
-    ('PREFIX ex: <http://e/>\nSELECT ?s WHERE { ?s ex:p "x"@en }', True),
-    ('ASK { <a> <b> "1"^^xsd:integer }', True),
-    ("# comment\nSELECT ?s ?p ?o WHERE { ?s ?p ?o } # end", True),
-    ("SELECT DISTINCT ?p WHERE { ?s ?p ?o }", False),       # reads every triple for few rows
-    ("SELECT ?x WHERE { ?x ?p ?x }", False),                # a repeated variable filters the scan
-    ("SELECT * { _:b ?p _:b }", False),                     # so does a repeated blank node
-    ("SELECT * { ?s ?p ?o } OFFSET 5", False),
-    ("SELECT * { ?s ?p ?o } ORDER BY ?s", False),
-    ("SELECT * { ?s ?p ?o . ?o ?q ?r }", False),
-    ("SELECT * { ?s ?p ?o ; ?q ?z }", False),
-    ("SELECT * { ?s ?p ?o FILTER(?o = 1) }", False),
-    ("SELECT * FROM <g> { ?s ?p ?o }", False),
-    ("SELECT * { ?s <p>+ ?o }", False),
-    ("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", False),
-    ("SELECT * { { ?s ?p ?o } }", False),
-    ("SELECT * { GRAPH ?g { ?s ?p ?o } }", False),
-    ("SELECT * { ?s ?p ?o } VALUES ?s { <a> }", False),
-    ("CONSTRUCT WHERE { ?s ?p ?o }", False),
-    ("SELECT * { SERVICE <http://e/> { ?s ?p ?o } }", False),
-])
-def test_which_queries_are_one_triple_pattern(query, single):
-    from kg.server.sparql import single_pattern
-    assert single_pattern(query) is single
-
-
-def test_one_triple_pattern_runs_in_process_with_the_answer_a_worker_gives(http):
+def test_a_one_pattern_query_runs_in_a_worker_with_the_row_cap_and_syntax_errors(http):
     accept = {"Accept": "application/sparql-results+json"}
     lookup = http.get("/sparql", params={"query": f"SELECT ?p ?o WHERE {{ <{STATCAN}> ?p ?o }}"}, headers=accept)
     grouped = http.get("/sparql", params={"query": f"SELECT ?p ?o WHERE {{ {{ <{STATCAN}> ?p ?o }} }}"}, headers=accept)
-    assert (lookup.headers["x-kg-lane"], grouped.headers["x-kg-lane"]) == ("in-process", "worker")
+    assert (lookup.headers["x-kg-lane"], grouped.headers["x-kg-lane"]) == ("worker", "worker")
     rows = lambda r: sorted(json.dumps(b, sort_keys=True) for b in r.json()["results"]["bindings"])  # noqa: E731
     assert rows(lookup) == rows(grouped) and len(rows(lookup)) > 5
-
-
-def test_the_in_process_lane_keeps_the_row_cap_and_reports_syntax_errors(http):
-    everything = http.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"},
-                          headers={"Accept": "application/sparql-results+json"})
-    assert everything.headers["x-kg-lane"] == "in-process" and everything.headers["x-kg-truncated"] == "true"
-    assert len(everything.json()["results"]["bindings"]) == MAX_ROWS
+    everything = http.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers=accept)
+    assert everything.headers["x-kg-truncated"] == "true" and len(everything.json()["results"]["bindings"]) == MAX_ROWS
     bad = http.get("/sparql", params={"query": "SELECT * WHERE { ?s undeclared:p ?o }"})
     assert bad.status_code == 400 and bad.text.startswith("Malformed query")

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -22,8 +23,8 @@ from ..store import CURRENT, StoreMissing, current_path
 from ..analysis import web as analysis_web
 from . import pages, sparql
 from .cache import CachedAnswers, ResponseCache
-from .data import Data
-from .executor import QueryPool, default_workers
+from .data import Data, NotAnIRI
+from .executor import QueryPool, QueryTimeout, ServerBusy, default_workers
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("kg.serve")
@@ -42,7 +43,6 @@ class KGState:
     root: Path = field(default_factory=project_root)
     pool: QueryPool | None = None
     cache: ResponseCache = field(default_factory=ResponseCache)
-    in_process: bool = True  # single triple patterns run in this process (kg/server/sparql.py single_pattern)
     _store: ox.Store | None = None
     _path: Path | None = None
     _data: Data | None = None
@@ -59,7 +59,7 @@ class KGState:
         with self._lock:
             if path != self._path:
                 self._store = ox.Store.read_only(str(path))
-                self._path, self._data = path, Data(self._store)
+                self._path, self._data = path, Data(self._store, self.pool.run if self.pool else None)
 
     def store(self) -> ox.Store:
         self._refresh()
@@ -107,6 +107,17 @@ class AccessLog:
                      (time.perf_counter() - started) * 1000)
 
 
+def not_an_iri(request, exc: NotAnIRI) -> PlainTextResponse:
+    """A path or parameter with a space, a quote or another character no IRI may hold: the client's error."""
+    return PlainTextResponse(f"Bad request: {exc}.\n", status_code=400)
+
+
+def pool_unavailable(request, exc: Exception) -> PlainTextResponse:
+    """A page look-up that went through the worker pool (search) ran out of time or found no free worker."""
+    return PlainTextResponse("Service unavailable: the look-up ran past the server's time limit or every query "
+                             "worker was busy; try again.\n", status_code=503, headers={"Retry-After": "2"})
+
+
 def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows: int = 10_000,
                workers: int | None = None, allow_service: tuple[str, ...] = (), cache_mb: int = 32) -> Starlette:
     state = KGState(Path(data_dir), base if base.endswith(("/", "#")) else base + "/", timeout, max_rows,
@@ -115,7 +126,7 @@ def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        state.pool = QueryPool(state.data_dir, state.workers, timeout, max_rows)
+        state.pool = QueryPool(state.data_dir, state.workers, timeout, max_rows, state.allow_service)
         try:
             yield
         finally:
@@ -151,6 +162,7 @@ def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows
                    allow_headers=["*"], expose_headers=exposed, max_age=86400),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers={404: pages.not_found, 500: pages.server_error, StoreMissing: pages.no_store})
+                    exception_handlers={404: pages.not_found, 500: pages.server_error, StoreMissing: pages.no_store,
+                                        NotAnIRI: not_an_iri, QueryTimeout: pool_unavailable, ServerBusy: pool_unavailable})
     app.state.kg = state
     return app

@@ -1,14 +1,18 @@
 """Read helpers for the pages: labels, a resource's statements, its description, search, dataset statistics.
 
-These are small, bounded look-ups done in the server process (index look-ups, not user SPARQL);
-user queries go through the worker pool in executor.py.
+These run in the server process, so each is an index range with a bound, never a scan of the store:
+statements of a fixed subject (SPOG index), links to a fixed object (OSPG, at most MAX_SCAN quads read),
+sub-nodes from a sorted list of subject IRIs built once per store. Search reads every label, so it
+goes through the worker pool (its time limit and row cap) like user queries (executor.py).
 """
 from __future__ import annotations
 
+import bisect
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pyoxigraph as ox
 
@@ -20,6 +24,21 @@ RDF_TYPE = PREFIXES["rdf"] + "type"
 SKOS, DCT, RDFS, ELI, FOAF, ORG = (PREFIXES[p] for p in ("skos", "dct", "rdfs", "eli", "foaf", "org"))
 LABEL_PROPS = [SKOS + "prefLabel", DCT + "title", RDFS + "label", FOAF + "name", SKOS + "altLabel"]
 SEARCH_PROPS = [SKOS + "prefLabel", SKOS + "altLabel", DCT + "title", RDFS + "label"]
+
+
+MAX_SCAN = 20_000  # quads one look-up may read (links to an IRI, a description)
+
+
+class NotAnIRI(ValueError):
+    """A path or parameter that is no IRI the store can hold (a space, a quote...): HTTP 400."""
+
+
+def named(iri: str) -> ox.NamedNode:
+    """The IRI as a term, or NotAnIRI."""
+    try:
+        return ox.NamedNode(iri)
+    except ValueError:
+        raise NotAnIRI(f"{iri!r} is not an IRI the store can hold") from None
 
 
 def expand(curie: str) -> str:
@@ -61,14 +80,17 @@ class Node:
 class Data:
     """Look-ups over one open store (labels cached for the life of that store)."""
 
-    def __init__(self, store: ox.Store):
+    def __init__(self, store: ox.Store, runner: Callable[[Any], Any] | None = None):
         self.store = store
+        self.runner = runner  # QueryPool.run: the worker pool, for look-ups that read more than an index range
         self._labels: dict[str, str | None] = {}
         self._described: dict[str, bool] = {}
+        self._subjects: list[str] | None = None
+        self._subjects_lock = threading.Lock()
 
     # -- statements ------------------------------------------------------------------------
     def node(self, subject: str | ox.NamedNode | ox.BlankNode, inferred: bool = False) -> Node:
-        term = subject if not isinstance(subject, str) else (ox.BlankNode(subject[2:]) if subject.startswith("_:") else ox.NamedNode(subject))
+        term = subject if not isinstance(subject, str) else (ox.BlankNode(subject[2:]) if subject.startswith("_:") else named(subject))
         props: dict[str, list[Any]] = defaultdict(list)
         for q in self.store.quads_for_pattern(term, None, None, None):
             if is_derived(q.graph_name) and not inferred:
@@ -82,9 +104,12 @@ class Data:
         return Node(key, dict(props))
 
     def incoming(self, iri: str, limit: int = 500) -> list[tuple[Any, str]]:
-        """(subject, predicate) pairs pointing at iri from the asserted graphs."""
+        """(subject, predicate) pairs pointing at iri from the asserted graphs (an OSPG index range; at
+        most MAX_SCAN quads are read)."""
         out = []
-        for q in self.store.quads_for_pattern(None, None, ox.NamedNode(iri), None):
+        for i, q in enumerate(self.store.quads_for_pattern(None, None, named(iri), None)):
+            if i >= MAX_SCAN:
+                break
             if is_derived(q.graph_name):
                 continue
             pair = (q.subject, q.predicate.value)
@@ -107,34 +132,59 @@ class Data:
         variables = [v.value for v in result.variables]
         return [{v: s[v] for v in variables} for s in result]
 
+    def select_bounded(self, sparql: str, **bindings: Any) -> list[dict[str, Any]]:
+        """Like select, through the worker pool (time limit, row cap) when there is one."""
+        if self.runner is None:
+            return self.select(sparql, **bindings)
+        from .executor import Task, json_term
+
+        result = self.runner(Task(bind(sparql, bindings), use_prefixes=True, union=True))
+        return [{v: json_term(t) if t is not None else None for v, t in zip(result.variables, row)} for row in result.rows]
+
     def exists(self, iri: str) -> bool:
         """Whether the store says anything about iri (as subject, or in its # / sub-path namespace)."""
-        term = ox.NamedNode(iri)
+        term = named(iri)
         if next(iter(self.store.quads_for_pattern(term, None, None, None)), None) is not None:
             return True
         return bool(self.children(iri, limit=1))
 
     def described(self, iri: str) -> bool:
         if iri not in self._described:
-            self._described[iri] = next(iter(self.store.quads_for_pattern(ox.NamedNode(iri), None, None, None)), None) is not None
+            self._described[iri] = next(iter(self.store.quads_for_pattern(named(iri), None, None, None)), None) is not None
         return self._described[iri]
 
     def children(self, iri: str, limit: int = 5000) -> list[ox.NamedNode]:
-        """Subjects named under iri: iri#... (hash terms) and iri/... (sub-nodes such as participations)."""
+        """Subjects named under iri: iri#... (hash terms) and iri/... (sub-nodes such as participations),
+        at most `limit`: two ranges of the sorted subject list (see subject_iris)."""
         if iri.endswith("/") or iri.endswith("#"):
             return []
-        rows = self.store.query(bind(
-            "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && (STRSTARTS(STR(?s), ?hash) || STRSTARTS(STR(?s), ?slash))) "
-            "FILTER(?g NOT IN (<%s>, <%s>)) } LIMIT %d" % (*sorted(DERIVED_GRAPHS), limit),
-            {"hash": ox.Literal(iri + "#"), "slash": ox.Literal(iri + "/")}))
-        return [r["s"] for r in rows]
+        subjects, out = self.subject_iris(), []
+        for prefix in (iri + "#", iri + "/"):
+            i = bisect.bisect_left(subjects, prefix)
+            while i < len(subjects) and subjects[i].startswith(prefix) and len(out) < limit:
+                out.append(ox.NamedNode(subjects[i]))
+                i += 1
+        return out
 
-    def description(self, iri: str) -> list[ox.Triple]:
-        """The resource's asserted triples plus those of its sub-nodes (iri#..., iri/..., blank nodes)."""
+    def subject_iris(self) -> list[str]:
+        """Every IRI that is the subject of an asserted triple (in a named, non-derived graph), sorted:
+        read once per store (the store is immutable; a rebuild opens a new Data), then an index for
+        prefix look-ups that the store's own indexes (by term id, not by spelling) cannot give."""
+        with self._subjects_lock:
+            if self._subjects is None:
+                rows = self.store.query(
+                    "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && ?g NOT IN (<%s>, <%s>)) }"
+                    % tuple(sorted(DERIVED_GRAPHS)))
+                self._subjects = sorted(r["s"].value for r in rows)
+            return self._subjects
+
+    def description(self, iri: str, limit: int = MAX_SCAN) -> list[ox.Triple]:
+        """The resource's asserted triples plus those of its sub-nodes (iri#..., iri/..., blank nodes):
+        one SPOG index range per node, at most `limit` triples."""
         seen: set[Any] = set()
-        todo: list[Any] = [ox.NamedNode(iri), *self.children(iri)]
+        todo: list[Any] = [named(iri), *self.children(iri)]
         triples: list[ox.Triple] = []
-        while todo:
+        while todo and len(triples) < limit:
             subject = todo.pop()
             if subject in seen:
                 continue
@@ -165,7 +215,7 @@ class Data:
         return self._labels[iri]
 
     def _find_label(self, iri: str) -> str | None:
-        term = ox.NamedNode(iri)
+        term = named(iri)
         # An article: "<law title> § <number>" (its heading is shown beside it where it matters).
         number = next(iter(self.store.quads_for_pattern(term, ox.NamedNode(ELI + "number"), None, None)), None)
         parent = next(iter(self.store.quads_for_pattern(term, ox.NamedNode(ELI + "is_part_of"), None, None)), None)
@@ -181,7 +231,7 @@ class Data:
         return None
 
     def types(self, iri: str) -> list[str]:
-        return [q.object.value for q in self.store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(RDF_TYPE), None, None)
+        return [q.object.value for q in self.store.quads_for_pattern(named(iri), ox.NamedNode(RDF_TYPE), None, None)
                 if isinstance(q.object, ox.NamedNode)]
 
     # -- search ----------------------------------------------------------------------------
@@ -190,7 +240,7 @@ class Data:
         text = text.strip()
         if not text:
             return []
-        rows = self.select(
+        rows = self.select_bounded(
             """SELECT ?s (SAMPLE(?l) AS ?match) (SAMPLE(?t) AS ?type) WHERE {
                  VALUES ?p { skos:prefLabel skos:altLabel dct:title rdfs:label }
                  ?s ?p ?l .

@@ -7,11 +7,13 @@ Results come back as plain data (SPARQL JSON term dicts or N-Triples text), capp
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import queue
 import re
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +41,18 @@ class QueryFailed(Exception):
         self.syntax = syntax
 
 
+class QueryRefused(Exception):
+    """The query names a SERVICE endpoint that is not on the allow-list (or cannot be checked)."""
+
+
+class QueryCrashed(Exception):
+    """The query crashed the worker running it (e.g. a parser's stack overflow); the worker was replaced."""
+
+
+class WorkerLost(Exception):
+    """The worker stopped for another reason (killed from outside) while running the query; it was replaced."""
+
+
 @dataclass
 class Task:
     query: str
@@ -62,7 +76,7 @@ class Result:
     count: int = 0
     truncated: bool = False
     seconds: float = 0.0
-    lane: str = "worker"                     # "worker" process, or "in-process" (one triple pattern)
+    lane: str = "worker"                     # "worker" (no network), or "network" (allow-listed SERVICE lane)
 
 
 # ----------------------------------------------------------------------------- terms
@@ -189,9 +203,137 @@ def _no_value(*_args: Any) -> None:
     return None
 
 
-def _worker_main(conn, data_dir: str) -> None:
-    """Worker process loop: receive a Task, send back a Result or an error tuple."""
+# ----------------------------------------------------------------------------- federation (in a worker)
+
+CLONE_NEWNET, CLONE_NEWUSER = 0x40000000, 0x10000000
+CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL, signal.SIGFPE}
+WORKER_STACK = 512 * 1024 * 1024  # the worker's query thread: room for deep (but bounded) parses
+_REFUSED = ("Federated query is disabled on this endpoint: {} (the server calls no other host unless started "
+            "with --allow-service IRI).")
+
+
+def isolate_network() -> str | None:
+    """Move this process into a new, empty network namespace (Linux `unshare(CLONE_NEWNET)`): afterwards
+    every connect() fails with ENETUNREACH, so the engine cannot call out whatever the query says.
+    Returns None on success, else why it could not be done."""
+    if not sys.platform.startswith("linux"):
+        return f"network namespaces need Linux (this is {sys.platform})"
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError as exc:
+        return f"libc not found ({exc})"
+    reason = "unshare is not available"
+    for flags in (CLONE_NEWNET, CLONE_NEWUSER | CLONE_NEWNET):  # root, then an unprivileged user namespace
+        if libc.unshare(flags) == 0:
+            return None
+        reason = f"unshare failed: {os.strerror(ctypes.get_errno())}"
+    return reason
+
+
+def mentions_service(text: str) -> bool:
+    """Whether the keyword SERVICE can occur in the query: its letters, in any case, in the text after
+    SPARQL's \\u / \\U escape processing. False proves the query has no SERVICE clause (used only to skip
+    the second parse where the worker has no network; the parse tree decides everything else)."""
+    from rdflib.plugins.sparql.parser import expandUnicodeEscapes
+
+    return "SERVICE" in expandUnicodeEscapes(text).upper()
+
+
+class Unparseable(Exception):
+    """rdflib's SPARQL parser could not read the query (oxigraph may still accept it)."""
+
+
+def service_targets(text: str, prefixes: dict[str, str] | None = None) -> list[str | None]:
+    """The endpoint of every SERVICE clause anywhere in the query (subqueries, EXISTS, GRAPH, OPTIONAL,
+    UNION, MINUS...), from rdflib's parse tree (escapes processed, prefixes and BASE resolved); None for
+    `SERVICE ?var`. Raises Unparseable when rdflib cannot parse the query."""
+    from rdflib.plugins.sparql import algebra
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    try:
+        tree = parseQuery(text)
+        prologue = algebra.translatePrologue(tree[0], None, prefixes or {})
+    except Exception as exc:  # noqa: BLE001 - pyparsing, recursion, prefix errors: all mean "cannot check"
+        raise Unparseable(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    found: list[str | None] = []
+    seen: set[int] = set()
+    todo: list[Any] = [tree]
+    while todo:  # iterative walk: no recursion limit to meet
+        node = todo.pop()
+        if id(node) in seen or isinstance(node, (str, bytes)):
+            continue
+        seen.add(id(node))
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                term = node.get("term")
+                if isinstance(term, Variable):
+                    found.append(None)
+                else:
+                    try:
+                        found.append(str(prologue.absolutize(term)))
+                    except Exception:  # noqa: BLE001 - an undeclared prefix: not an allowed IRI
+                        found.append(str(term))
+            todo.extend(node.values())
+        elif isinstance(node, dict):
+            todo.extend(node.values())
+        elif hasattr(node, "__iter__"):
+            todo.extend(list(node))
+            if hasattr(node, "values") and callable(node.values):
+                todo.extend(node.values())
+    return found
+
+
+def federation_check(task: Task, allowed: tuple[str, ...], isolated: bool, network: bool) -> tuple[str, str] | None:
+    """Decide, before the engine sees the query, whether this worker may evaluate it: None (go on) or
+    (status, message) with status "refused" (403) or "network" (every SERVICE is allowed: run it in the
+    network lane). A worker without network skips the parse when SERVICE cannot occur in the text."""
+    if isolated and not network and not mentions_service(task.query):
+        return None
+    try:
+        targets = service_targets(task.query, PREFIXES if task.use_prefixes else None)
+    except Unparseable as exc:
+        if isolated and not network:
+            return None  # the engine has no network here: a SERVICE it finds cannot connect
+        return ("refused", _REFUSED.format(
+            "the query could not be checked for SERVICE clauses by the server's parser "
+            f"({exc}), and {'this lane has network' if network else 'query workers here cannot be cut off from the network'}"))
+    if not targets:
+        return None
+    for target in targets:
+        if target is None:
+            return ("refused", _REFUSED.format("SERVICE with a variable endpoint is not allowed"))
+        if target not in allowed:
+            return ("refused", _REFUSED.format(f"SERVICE <{target}> is not allowed"))
+    if not network:
+        return ("network", "")
+    from rdflib.plugins.sparql.parser import expandUnicodeEscapes
+
+    if expandUnicodeEscapes(task.query).upper().count("SERVICE") != len(targets):
+        # In the lane with network, every occurrence of the keyword must be a clause the parse tree
+        # shows (a comment or literal holding the word is refused rather than trusted).
+        return ("refused", _REFUSED.format("the word SERVICE occurs outside the SERVICE clauses the server checked"))
+    return None
+
+
+def _worker_main(conn, data_dir: str, allowed: tuple[str, ...] = (), network: bool = False) -> None:
+    """Worker process: cut itself off from the network (unless it is the allow-listed SERVICE lane),
+    report ("ready", None or the reason isolation failed), then serve tasks on a thread with a big stack."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    reason = None if network else isolate_network()  # before any thread starts (unshare needs one thread)
+    conn.send(("ready", reason))
+    sys.setrecursionlimit(100_000)
+    threading.stack_size(WORKER_STACK)
+    thread = threading.Thread(target=_serve, args=(conn, data_dir, allowed, reason is None and not network, network))
+    thread.start()
+    thread.join()
+
+
+def _serve(conn, data_dir: str, allowed: tuple[str, ...], isolated: bool, network: bool) -> None:
+    """Worker loop: receive a Task, send back a Result or an error tuple."""
     from ..store import current_path
 
     store, opened = None, None
@@ -203,25 +345,43 @@ def _worker_main(conn, data_dir: str) -> None:
         if task is None:
             return
         try:
+            decision = federation_check(task, allowed, isolated, network)
+            if decision is not None:
+                conn.send(decision)
+                continue
             path = current_path(Path(data_dir))
             if path != opened:
                 store, opened = ox.Store.read_only(str(path)), path
-            conn.send(("ok", execute(store, task)))
+            result = execute(store, task)
+            result.lane = "network" if network else "worker"
+            conn.send(("ok", result))
         except QueryTimeout:
             conn.send(("timeout", None))
         except QueryFailed as exc:
-            conn.send(("syntax" if exc.syntax else "failed", str(exc)))
+            if not exc.syntax and isolated and mentions_service(task.query):
+                conn.send(("refused", _REFUSED.format(f"the query failed in a worker without network access ({exc})")))
+            else:
+                conn.send(("syntax" if exc.syntax else "failed", str(exc)))
         except Exception as exc:  # noqa: BLE001 - reported to the client, the worker lives on
             conn.send(("failed", f"{type(exc).__name__}: {exc}"))
 
 
 class _Worker:
-    def __init__(self, ctx, data_dir: Path):
+    def __init__(self, ctx, data_dir: Path, allowed: tuple[str, ...] = (), network: bool = False):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, str(data_dir)), daemon=True,
+        self.process = ctx.Process(target=_worker_main, args=(child, str(data_dir), allowed, network), daemon=True,
                                    name="kg-query-worker")
         self.process.start()
         child.close()
+        self.isolation: str | None = "unknown"  # None once the worker says it has no network
+
+    def ready(self, wait: float = 60.0) -> str | None:
+        """Read the worker's start-up message once (None: it has no network; else why not)."""
+        if self.isolation == "unknown":
+            if not self.conn.poll(wait):
+                raise EOFError("the worker did not start")
+            _status, self.isolation = self.conn.recv()
+        return self.isolation
 
     def kill(self) -> None:
         try:
@@ -242,26 +402,47 @@ class _Worker:
         self.conn.close()
 
 
-class QueryPool:
-    """A fixed number of worker processes; `run` blocks (call it from a thread) for at most `timeout` s."""
+log = logging.getLogger("kg.serve")
 
-    RECENT_TIMEOUT_TTL = 60.0  # seconds a query that ran past its limit is refused at once if repeated
+
+class QueryPool:
+    """A fixed number of worker processes; `run` blocks (call it from a thread) for at most `timeout` s.
+
+    Workers have no network (kg/server/executor.py isolate_network). With an allow-list, a query whose
+    every SERVICE endpoint is on it is passed on to a second, lazily started pool of one worker that
+    keeps the network and checks the query again before running it."""
+
+    RECENT_TTL = 60.0  # seconds a query that ran past its limit or crashed its worker is refused at once if repeated
+    RECENT_TIMEOUT_TTL = RECENT_TTL
     MIN_QUEUE_WAIT = 10.0  # seconds a query may wait for a free worker (its own time limit starts after)
 
-    def __init__(self, data_dir: Path, size: int = 2, timeout: float = 30.0, max_rows: int = 10_000):
+    def __init__(self, data_dir: Path, size: int = 2, timeout: float = 30.0, max_rows: int = 10_000,
+                 allow_service: tuple[str, ...] = (), network: bool = False):
         self.data_dir, self.timeout, self.max_rows = Path(data_dir), timeout, max_rows
-        self._recent_timeouts: dict[tuple, float] = {}
+        self.allow_service, self.network = tuple(allow_service), network
+        self._recent: dict[tuple, tuple[float, type]] = {}
         self._ctx = mp.get_context("spawn")  # no fork of a threaded server
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._network_pool: QueryPool | None = None
+        self.restarts = 0
         for _ in range(max(1, size)):
             self._idle.put(self._spawn())
-        self.restarts = 0
+        self.isolation: str | None = None
+        if not network:  # say once, at start, whether queries run cut off from the network
+            first = self._all[0]
+            try:
+                self.isolation = first.ready()
+            except (EOFError, OSError) as exc:
+                self.isolation = f"the first worker did not start ({exc})"
+            if self.isolation is not None:
+                log.warning("WARNING: query workers cannot be cut off from the network (%s); SERVICE is refused by "
+                            "parsing alone, and queries the server's parser cannot read are refused", self.isolation)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._ctx, self.data_dir)
+        worker = _Worker(self._ctx, self.data_dir, self.allow_service, self.network)
         with self._lock:
             self._all.append(worker)
         return worker
@@ -279,16 +460,17 @@ class QueryPool:
         return (" ".join(task.query.split()), tuple(task.default_graphs or ()), tuple(task.named_graphs or ()),
                 tuple(sorted((k, str(v)) for k, v in task.substitutions.items())), task.union)
 
-    def _timed_out_recently(self, key: tuple) -> bool:
+    def _recently(self, key: tuple) -> type | None:
+        """QueryTimeout or QueryCrashed if this query did that moments ago."""
         now = time.monotonic()
         with self._lock:
-            for k in [k for k, until in self._recent_timeouts.items() if until < now]:
-                del self._recent_timeouts[k]
-            return key in self._recent_timeouts
+            for k in [k for k, (until, _) in self._recent.items() if until < now]:
+                del self._recent[k]
+            return self._recent[key][1] if key in self._recent else None
 
-    def _remember_timeout(self, key: tuple) -> None:
+    def _remember(self, key: tuple, kind: type) -> None:
         with self._lock:
-            self._recent_timeouts[key] = time.monotonic() + self.RECENT_TIMEOUT_TTL
+            self._recent[key] = (time.monotonic() + self.RECENT_TTL, kind)
 
     def run(self, task: Task) -> Result:
         """Wait up to the time limit for a free worker, then give the query its full time limit."""
@@ -297,8 +479,11 @@ class QueryPool:
         task.timeout = min(task.timeout, self.timeout)
         task.max_rows = min(task.max_rows, self.max_rows)
         key = self._key(task)
-        if self._timed_out_recently(key):
+        recent = self._recently(key)
+        if recent is QueryTimeout:
             raise QueryTimeout()  # the same query ran past the limit moments ago: do not let it hold a worker again
+        if recent is QueryCrashed:
+            raise QueryCrashed("the same query crashed a query worker moments ago")
         wait = max(self.MIN_QUEUE_WAIT, task.timeout)
         try:
             worker = self._idle.get(timeout=wait)
@@ -306,12 +491,15 @@ class QueryPool:
             raise ServerBusy(f"every query worker stayed busy for {wait:g} s; try again later") from None
         try:
             return self._run_on(worker, task)
-        except QueryTimeout:
-            self._remember_timeout(key)
+        except (QueryTimeout, QueryCrashed) as exc:
+            self._remember(key, type(exc))
             raise
 
     def _run_on(self, worker: "_Worker", task: Task) -> Result:
         try:
+            if not worker.process.is_alive():  # died while idle (killed from outside): start afresh, no blame
+                worker = self._replace(worker)
+            worker.ready()
             worker.conn.send(task)
             # Grace of 1 s over the in-worker deadline before the worker is killed.
             if not worker.conn.poll(task.timeout + 1.0):
@@ -319,22 +507,47 @@ class QueryPool:
                 raise QueryTimeout()
             status, payload = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
+            worker.process.join(2)
+            code = worker.process.exitcode
+            pid = worker.process.pid
             worker = self._replace(worker)
-            raise QueryFailed("the query worker died while running the query") from None
+            if code is not None and code < 0 and -code in CRASH_SIGNALS:
+                log.warning("query worker %s crashed (%s) on a query; replaced", pid, signal.Signals(-code).name)
+                raise QueryCrashed(f"it crashed the query worker ({signal.Signals(-code).name}); the worker was "
+                                   "replaced") from None
+            log.warning("query worker %s stopped (exit %s) while running a query; replaced", pid, code)
+            raise WorkerLost("the query worker stopped while running the query; it was replaced, try again") from None
         finally:
             self._idle.put(worker)
         if status == "ok":
             return payload
         if status == "timeout":
             raise QueryTimeout()
+        if status == "refused":
+            raise QueryRefused(payload)
+        if status == "network":
+            return self._network().run(task)
         raise QueryFailed(payload, syntax=(status == "syntax"))
+
+    def _network(self) -> "QueryPool":
+        """The allow-listed SERVICE lane: one worker with network, started on first use."""
+        if not self.allow_service or self.network:
+            raise QueryRefused(_REFUSED.format("no SERVICE endpoint is allowed"))
+        with self._lock:
+            if self._network_pool is None:
+                self._network_pool = QueryPool(self.data_dir, 1, self.timeout, self.max_rows, self.allow_service,
+                                               network=True)
+            return self._network_pool
 
     def close(self) -> None:
         self._closed = True
         with self._lock:
             workers, self._all = list(self._all), []
+            network, self._network_pool = self._network_pool, None
         for w in workers:
             w.stop()
+        if network is not None:
+            network.close()
 
 
 def default_workers() -> int:

@@ -18,7 +18,9 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from . import conneg
 from .cache import Cached, request_key
-from .executor import QueryFailed, QueryTimeout, Result, ServerBusy, Task, execute
+from ..queries import nesting_error
+from .executor import (QueryCrashed, QueryFailed, QueryRefused, QueryTimeout, Result, ServerBusy, Task,
+                       WorkerLost)
 
 RESULT_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -46,125 +48,7 @@ def _strip(query: str) -> str:
     return _TOKENS.sub(lambda m: m.group(0) if m.group(0).startswith("<") else " ", query)
 
 
-SERVICE_CLAUSE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?(<[^>]*>|\S+)", re.I)
 MAX_BODY_BYTES = 1_000_000
-_EMPTY = ox.Store()  # parsing a query against an empty store rejects bad syntax without using a worker
-
-
-def syntax_error(query: str, base_iri: str | None = None) -> str | None:
-    """The parser's message if the query is malformed, else None (evaluation on an empty store is instant)."""
-    from .. import PREFIXES
-
-    try:
-        result = _EMPTY.query(query, prefixes={**PREFIXES, **EXTRA_PREFIXES}, base_iri=base_iri)
-        if isinstance(result, ox.QuerySolutions):
-            next(iter(result), None)
-    except SyntaxError as exc:
-        return exc.msg
-    except Exception:  # runtime errors are for the worker to report
-        return None
-    return None
-
-
-# ----------------------------------------------------------------------------- the in-process lane
-
-# A query that is one triple pattern (no repeated variable, no DISTINCT, ORDER BY, OFFSET, FROM, FILTER,
-# path or second pattern) is a scan of one index range in which every triple read is a row: its work
-# is bounded by the row cap, so it runs in this process, without a worker's round trip. Everything
-# else goes to a killable worker. Tokens: comments, IRIs, literals, variables, prefixed names, words.
-_LANE_TOKEN = re.compile(r"""\s+|\#[^\n]*|(?P<tok><[^<>"{}|^`\\\s]*>|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\^\^|@[A-Za-z]+(?:-[A-Za-z0-9]+)*|[?$][A-Za-z_0-9]+|[A-Za-z_][\w.-]*:[\w.%-]*|:[\w.%-]*|[A-Za-z]+|\d+|[{}.*])""")
-
-
-def _lane_tokens(text: str) -> list[str] | None:
-    out, pos = [], 0
-    while pos < len(text):
-        m = _LANE_TOKEN.match(text, pos)
-        if not m:
-            return None  # a character this small grammar does not know: not a single pattern
-        if m.group("tok"):
-            out.append(m.group("tok"))
-        pos = m.end()
-    return out
-
-
-def _term(tokens: list[str], i: int, literal_ok: bool) -> tuple[str, int] | None:
-    """One RDF term or variable at tokens[i]: (kind, next index); kind is "var" or "const"."""
-    if i >= len(tokens):
-        return None
-    t = tokens[i]
-    if t.startswith("_:"):
-        return None  # a blank node is a variable in disguise (and may repeat)
-    if t[0] in "?$":
-        return "var:" + t[1:], i + 1
-    if t[0] == "<" or (":" in t and t[0] not in "\"'"):
-        return "const", i + 1
-    if literal_ok and t[0] in "\"'":
-        if i + 1 < len(tokens) and tokens[i + 1].startswith("@"):
-            return "const", i + 2
-        if i + 2 < len(tokens) and tokens[i + 1] == "^^" and (tokens[i + 2][0] == "<" or ":" in tokens[i + 2]):
-            return "const", i + 3
-        return "const", i + 1
-    if literal_ok and t.isdigit():
-        return "const", i + 1
-    return None
-
-
-def single_pattern(text: str) -> bool:
-    """True for `[PREFIX/BASE ...] SELECT vars|* [WHERE] { s p o [.] } [LIMIT n]` and `ASK [WHERE] { s p o }`."""
-    tokens = _lane_tokens(text)
-    if not tokens:
-        return False
-    i, upper = 0, [t.upper() for t in tokens]
-    while i < len(tokens) and upper[i] in ("PREFIX", "BASE"):
-        i += 3 if upper[i] == "PREFIX" else 2
-    if i >= len(tokens) or upper[i] not in ("SELECT", "ASK"):
-        return False
-    if upper[i] == "SELECT":
-        i += 1
-        if i < len(tokens) and tokens[i] == "*":
-            i += 1
-        else:
-            start = i
-            while i < len(tokens) and tokens[i][0] in "?$":
-                i += 1
-            if i == start:
-                return False  # DISTINCT, REDUCED, (expressions) ...
-    else:
-        i += 1
-    if i < len(tokens) and upper[i] == "WHERE":
-        i += 1
-    if i >= len(tokens) or tokens[i] != "{":
-        return False
-    terms = []
-    for literal_ok in (False, None, True):
-        if literal_ok is None and i < len(tokens) and tokens[i] == "a":
-            terms.append("const")
-            i += 1
-            continue
-        found = _term(tokens, i + (0 if terms else 1), bool(literal_ok))
-        if found is None:
-            return False
-        terms.append(found[0])
-        i = found[1]
-    variables = [t for t in terms if t != "const"]
-    if len(variables) != len(set(variables)):
-        return False  # ?x ?p ?x reads triples it does not return
-    if i < len(tokens) and tokens[i] == ".":
-        i += 1
-    if i >= len(tokens) or tokens[i] != "}":
-        return False
-    rest = upper[i + 1:]
-    return rest == [] or (len(rest) == 2 and rest[0] == "LIMIT" and rest[1].isdigit())
-
-
-def service_targets(text: str) -> list[str]:
-    """The endpoints a query's SERVICE clauses name (<iri> kept with brackets; variables and prefixed names as written)."""
-    return [m.group(1) for m in SERVICE_CLAUSE.finditer(_strip(text))]
-
-
-def refused_services(text: str, allowed: tuple[str, ...]) -> list[str]:
-    """SERVICE targets not on the allow-list: anything but an allowed absolute IRI (variables included)."""
-    return [t for t in service_targets(text) if not (t.startswith("<") and t[1:-1] in allowed)]
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:
@@ -244,17 +128,11 @@ def error(status: int, message: str, **headers: str) -> PlainTextResponse:
     return PlainTextResponse(message.rstrip() + "\n", status_code=status, headers=headers)
 
 
-async def run_task(request: Request, task: Task, in_process: bool = False) -> Result | Response:
-    """Run a query (in this process if `in_process`, i.e. one triple pattern; else in the pool); map
-    time-outs, overload and engine errors to HTTP answers."""
-    kg = request.app.state.kg
-    pool = kg.pool
+async def run_task(request: Request, task: Task) -> Result | Response:
+    """Run a query in the worker pool (never in this process); map time-outs, overload, refusals,
+    crashes and engine errors to HTTP answers."""
+    pool = request.app.state.kg.pool
     try:
-        if in_process:
-            task.timeout, task.max_rows = min(task.timeout, pool.timeout), min(task.max_rows, pool.max_rows)
-            result = execute(kg.store(), task)
-            result.lane = "in-process"
-            return result
         return await to_thread.run_sync(pool.run, task)
     except QueryTimeout:
         return error(503, f"Query timed out: it ran longer than the server's limit of {pool.timeout:g} s "
@@ -262,6 +140,12 @@ async def run_task(request: Request, task: Task, in_process: bool = False) -> Re
                      **{"Retry-After": "1", "X-KG-Timeout": "true"})
     except ServerBusy as exc:
         return error(503, f"Server busy: {exc}", **{"Retry-After": "2"})
+    except QueryRefused as exc:
+        return error(403, str(exc))
+    except QueryCrashed as exc:
+        return error(400, f"Query refused: {exc}. Simplify the query (less nesting) and try again.")
+    except WorkerLost as exc:
+        return error(503, f"Query interrupted: {exc}.", **{"Retry-After": "1"})
     except QueryFailed as exc:
         if exc.syntax:
             return error(400, f"Malformed query: {exc}")
@@ -316,17 +200,11 @@ async def endpoint(request: Request) -> Response:
         return error(403, READ_ONLY)
     if not query.strip():
         return error(400, "The `query` parameter is empty.")
-    refused = refused_services(query, kg.allow_service)
-    if refused:
-        return error(403, f"Federated query is disabled on this endpoint: SERVICE {refused[0]} is not allowed "
-                          "(the server calls no other host unless started with --allow-service IRI).")
-    # Pre-check syntax in this process so malformed queries do not take a worker; never for a query with
-    # SERVICE, because evaluating it (even on an empty store) would call the remote endpoint.
-    in_process = kg.in_process and single_pattern(query)  # its engine run reports syntax errors as well
-    base_iri = str(request.url_for("sparql"))  # relative IRIs in the query resolve against the endpoint's URL
-    message = None if in_process or service_targets(query) else syntax_error(query, base_iri)
+    # A size bound before any parser sees the text (parsing itself happens only in a worker process).
+    message = nesting_error(query)
     if message is not None:
-        return error(400, f"Malformed query: {message}")
+        return error(400, f"Query refused: {message}.")
+    base_iri = str(request.url_for("sparql"))  # relative IRIs in the query resolve against the endpoint's URL
     # Check the requested format is one we can produce for some query form before running it.
     if conneg.negotiate(request, offers_for("solutions") + offers_for("graph"), formats) is None:
         return not_acceptable(request, offers_for("solutions") + offers_for("graph"))
@@ -336,7 +214,7 @@ async def endpoint(request: Request) -> Response:
     union = not default_graphs and not named_graphs and not has_dataset_clause(query)
     task = Task(query, default_graphs or None, named_graphs or None, union=union, use_prefixes=True,
                 max_rows=kg.max_rows, timeout=kg.timeout, base_iri=base_iri)
-    result = await run_task(request, task, in_process)
+    result = await run_task(request, task)
     if isinstance(result, Response):
         return result
     offers = offers_for(result.kind)

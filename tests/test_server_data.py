@@ -1,0 +1,47 @@
+"""The page look-ups of kg/server/data.py on the shipped store: index ranges that give the same answers
+as the whole-store scans they replace."""
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from kg.export import DERIVED_GRAPHS
+from kg.server.data import Data, NotAnIRI, bind
+
+BASE = "https://w3id.org/nso-partnership/"
+
+
+def scanned_children(store: ox.Store, iri: str) -> list[str]:
+    """The former look-up: every quad of the store filtered by the IRI's spelling."""
+    rows = store.query(bind(
+        "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && (STRSTARTS(STR(?s), ?hash) || STRSTARTS(STR(?s), ?slash))) "
+        "FILTER(?g NOT IN (<%s>, <%s>)) }" % tuple(sorted(DERIVED_GRAPHS)),
+        {"hash": ox.Literal(iri + "#"), "slash": ox.Literal(iri + "/")}))
+    return sorted(r["s"].value for r in rows)
+
+
+def test_children_from_the_subject_index_equal_the_store_scan(store):
+    d = Data(store)
+    parents = {s.rsplit(sep, 1)[0] for s in d.subject_iris() for sep in "#/" if sep in s[len(BASE):]}
+    with_children = [p for p in sorted(parents) if p.startswith(BASE)]
+    assert len(with_children) > 100 and BASE + "ontology" in with_children
+    # every fourth parent (a whole-store scan each), and those whose sub-nodes are not all linked from them
+    sample = with_children[::4] + [BASE + "ontology", BASE + "id/document/ces-concept-note"]
+    for iri in sample:
+        assert sorted(t.value for t in d.children(iri)) == scanned_children(store, iri), iri
+    assert d.children(BASE + "id/no-such-thing") == [] == scanned_children(store, BASE + "id/no-such-thing")
+
+
+def test_children_and_descriptions_are_bounded(store):
+    d = Data(store)
+    ontology = BASE + "ontology"
+    assert len(d.children(ontology)) > 50 and len(d.children(ontology, limit=7)) == 7
+    assert len(d.description(ontology)) > 100 and len(d.description(ontology, limit=10)) < len(d.description(ontology))
+
+
+@pytest.mark.parametrize("bad", ["a b", 'a"b', "a<b>", "a\nb"])
+def test_a_string_that_is_no_iri_is_named_as_such(store, bad):
+    d = Data(store)
+    for lookup in (d.exists, d.incoming, d.description, d.types, d.described):
+        with pytest.raises(NotAnIRI, match="not an IRI the store can hold"):
+            lookup(BASE + bad)
