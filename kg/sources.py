@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ SHIPPED_CONTEXTS = {BASE + "context.jsonld": Path(__file__).parent / "contexts" 
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 SOURCE_DIRS = ("ontology", "data")
 MAX_FILE_BYTES = 200 * 1024 * 1024
+log = logging.getLogger(__name__)  # warnings about files that load; printed on stderr by the CLI
 
 
 class LoadError(Exception):
@@ -43,8 +45,9 @@ class SourceFile:
 
     @property
     def kind(self) -> str:
-        """'ontology' or 'data', from the top-level folder."""
-        return self.path.relative_to(project_root()).parts[0] if self.path.is_relative_to(project_root()) else "data"
+        """'ontology' for a file under ontology/, else 'data' (also a file `kg validate` is given from
+        elsewhere in the project or outside it: it is validated as data, never skipped)."""
+        return "ontology" if self.path.is_relative_to(project_root() / "ontology") else "data"
 
 
 def graph_iri(path: Path, root: Path | None = None) -> str:
@@ -103,8 +106,9 @@ def parse(source: SourceFile) -> list[ox.Quad]:
         raise LoadError(path, "a single token (such as a literal) is larger than the parser's 16 MB limit") from None
     except ValueError as exc:
         raise LoadError(path, str(exc)) from None
-    if not quads:
-        raise LoadError(path, "file holds no RDF statements (empty or only prefixes)")
+    if not quads:  # valid RDF (an empty file, only prefixes, an empty GRAPH block): worth a word, not a refusal
+        log.warning("%s: warning: file holds no RDF statements (empty, only prefixes, or empty graphs); "
+                    "it adds nothing to the graph", path)
     return quads
 
 

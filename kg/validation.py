@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +80,8 @@ def to_rdflib(quads: Iterable[ox.Quad], graph: rdflib.Graph | None = None) -> rd
         return r
 
     try:
-        triples = [(term(q.subject), term(q.predicate), term(q.object)) for q in quads]
+        with quiet_ill_typed_literals():
+            triples = [(term(q.subject), term(q.predicate), term(q.object)) for q in quads]
     except TypeError:
         return _to_rdflib_text(quads, graph)
     terms.clear()
@@ -91,8 +93,21 @@ def _to_rdflib_text(quads: Iterable[ox.Quad], graph: rdflib.Graph) -> rdflib.Gra
     """The N-Triples route: print the quads' triples and let rdflib parse them."""
     text = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
     if text:
-        graph.parse(data=text, format="nt")
+        with quiet_ill_typed_literals():
+            graph.parse(data=text, format="nt")
     return graph
+
+
+@contextlib.contextmanager
+def quiet_ill_typed_literals() -> Iterator[None]:
+    """Silence rdflib's logged traceback for each ill-typed literal it converts ("flargh"^^xsd:integer):
+    such a literal is valid RDF (pyoxigraph accepts it as well) and a shape's sh:datatype reports it."""
+    log = logging.getLogger("rdflib.term")
+    before, log.disabled = log.disabled, True
+    try:
+        yield
+    finally:
+        log.disabled = before
 
 
 class _ReadMostlyGraph(rdflib.Graph):
@@ -638,7 +653,11 @@ class IncrementalValidator:
         added = {(q.subject, q.predicate, q.object) for quads in changes.values() for q in quads}
         removed: set[tuple] = set()
         for graph in replaced:
-            removed |= {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+            try:
+                name = ox.NamedNode(graph)
+            except ValueError:  # a blank-node graph name (TriG, N-Quads): scoped to its file, new to the store
+                continue
+            removed |= {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, name)}
         return replaced, added, removed
 
     def _run(self, data: rdflib.Graph, focus: set, files_by_subject: dict[str, str] | None) -> Report:

@@ -37,7 +37,6 @@ BAD_FILES = {
     "unknown-prefix": ('@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nfoo:a ex:b ex:c .\n', 3, "foo"),
     "not-rdf": ("<!DOCTYPE html>\n<html><body>Not RDF at all</body></html>\n", 1, None),
     "bad-iri": ('<http://example.org/a> <http://example.org/b> <http://exa mple.org/c> .\n', 1, "IRI"),
-    "empty": ("", None, "no RDF statements"),
 }
 
 
@@ -59,6 +58,16 @@ def test_bad_file_is_named_with_its_line_and_nothing_is_written(mini_project: Pa
         assert words in result.stderr
     assert "Nothing was written" in result.stderr
     assert (data_dir / "current").resolve() == before
+
+
+@pytest.mark.parametrize("content", ["", "@prefix ex: <http://example.org/> .\n", "# only a comment\n"])
+def test_a_valid_file_with_no_triples_builds_with_a_warning(mini_project: Path, tmp_path: Path, content: str):
+    """Valid RDF with no statements (the W3C suites have several) is not an error: the build goes on and says so."""
+    (mini_project / "data" / "empty.ttl").write_text(content)
+    result = run_kg("build", root=mini_project, data_dir=tmp_path / "store")
+    assert result.returncode == 0, result.stderr
+    assert "data/empty.ttl: warning: file holds no RDF statements" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_invalid_utf8_is_reported_with_its_line(tmp_path: Path):
