@@ -350,3 +350,24 @@ def test_a_path_that_is_no_iri_is_400(http, path):
     r = http.get(path)
     assert r.status_code == 400 and "not an IRI the store can hold" in r.text
     assert len(r.text.strip().splitlines()) == 1
+
+
+def test_the_degraded_mode_refuses_what_the_parser_cannot_read():
+    """Where a worker cannot be cut off from the network, every query is parsed first and an
+    unreadable one is refused, SERVICE or not; an isolated worker leaves those to the engine."""
+    from kg.server.executor import Task, federation_check
+
+    lateral = "SELECT * WHERE { ?s ?p ?o LATERAL { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } }"
+    unreadable = "SELECT * WHERE { ?s ?p <<( ?a ?b ?c )>> }"
+    plain = "SELECT * WHERE { ?s ?p ?o } LIMIT 1"
+    degraded = lambda q: federation_check(Task(q), (), isolated=False, network=False)  # noqa: E731
+    isolated = lambda q: federation_check(Task(q), (), isolated=True, network=False)  # noqa: E731
+    assert degraded(lateral)[0] == "refused" and degraded(unreadable)[0] == "refused"
+    assert degraded(plain) is None and degraded('ASK { BIND("SERVICE" AS ?x) }') is None
+    assert isolated(lateral) is None and isolated(unreadable) is None and isolated(plain) is None
+    assert degraded("SELECT * { SERVICE <http://127.0.0.1:9/> {} }")[0] == "refused"
+    allowed = ("http://127.0.0.1:9/",)
+    assert federation_check(Task("SELECT * { SERVICE <http://127.0.0.1:9/> {} }"), allowed, True, False) == ("network", "")
+    assert federation_check(Task("SELECT * { SERVICE <http://127.0.0.1:9/> {} }"), allowed, True, True) is None
+    assert federation_check(Task("SELECT * { SERVICE <http://127.0.0.1:9/> {} } # SERVICE"), allowed, True, True)[0] == "refused"
+    assert federation_check(Task(lateral), allowed, True, True)[0] == "refused"
