@@ -441,13 +441,27 @@ _register_analysis(main)
 @click.option("--dry-run", is_flag=True, help="Check and validate; print what would be written; write nothing.")
 @click.option("--allow-new-organisations", is_flag=True,
               help="Mint organisations the graph does not know (added to data/organisations.ttl) instead of failing.")
-def import_cases(file: Path, dry_run: bool, allow_new_organisations: bool) -> None:
-    """Import partnership cases from FILE.csv (or .xlsx) with the columns of the cases dossier:
-    one data/cases/ID.ttl per row, validated with the rest of the graph, written all or nothing."""
+@click.option("--suggest", is_flag=True,
+              help="Print keyword proposals (roles, direction, data-source types, categories, agreements, laws) "
+                   "with the words that triggered each, for a curator to check; write nothing.")
+def import_cases(file: Path, dry_run: bool, allow_new_organisations: bool, suggest: bool) -> None:
+    """Import partnership cases from FILE.csv (or .xlsx), in the columns `kg export --format csv` writes
+    or the cases dossier's: one data/cases/ID.ttl per row, validated with the rest of the graph, written
+    all or nothing. Only what a row states is written (docs/importing.md)."""
     from .importer import ImportError_, planned_files, run_import, write_all
     from .sources import LoadError
 
     root = project_root()
+    if suggest:  # proposals only: reads the file and the graph, writes nothing
+        from .suggest import suggest_file
+
+        try:
+            lines = suggest_file(file, root)
+        except (ImportError_, LoadError) as exc:
+            raise Failure(str(exc)) from None
+        click.echo("\n".join(lines))
+        click.echo("Proposals from keywords, not facts: write into the row only what the sources say. Nothing was written.", err=True)
+        return
     try:
         result = run_import(file, root, allow_new=allow_new_organisations)
     except (ImportError_, LoadError) as exc:

@@ -1,22 +1,25 @@
-"""Import: partnership cases from a CSV (or .xlsx) with the columns of the cases dossier -> one Turtle
-file per case under data/cases/, validated with the rest of the graph first, written all or nothing.
+"""Import: partnership cases from a CSV (or .xlsx) -> one Turtle file per case under data/cases/,
+validated with the rest of the graph first, written all or nothing.
 
-Cell formats (the importer reads both the dossier's free text and the form `kg export --format csv`
-writes; the exported form makes the round trip lossless):
+The importer writes only what a row states. Roles, data flows with their provider, recipient and
+data-source types, whether the data are privately held, difficulty and lesson categories and agreements
+come from explicit cells whose values are checked against the vocabularies under data/vocab/ (an
+unknown value is an error naming the row and column), or are left out. Nothing is derived from
+keywords: `kg import FILE --suggest` (kg/suggest.py) prints keyword proposals for a curator and writes
+nothing. docs/importing.md describes every column and its allowed values.
 
-- list cells (organisations, partners, countries, partner_sectors) are split on ';' outside
-  parentheses and brackets; an item is `Name (note)`. Exported partners carry their roles:
-  `Name [data-supplier, adviser] (note)`.
-- outcome: `successful: reason` (also `successful (reason)` in the dossier).
-- difficulties and lessons: exported as `category: text | category: text`; free text is split into
-  items on ';' and sentence ends and each item gets a category from keywords (deterministic;
-  a difficulty whose words name no kind is `unclassified`, never guessed).
-- legal_basis: free text, kept as `nsp:legalBasisNote`; exported with the resolved laws or
-  articles in brackets, relative to the base: `text [eli/can/act/1985/s-19/sec_13]`.
-- sources: URLs separated by ' | '.
+Two headers are read:
 
-Anything that is not in a column (roles, the one data flow per case, its direction and data-source
-types, agreements) is derived deterministically from the cells, see `derive_*` below.
+- `COLUMNS`, what `kg export --format csv` writes (the round trip is lossless): list cells split on
+  ';' outside brackets; a participant is `Name [role, role] (note)` (roles only from the brackets; in
+  the organisations column a statistical office without brackets is the lead office, `lead-nso`);
+  the flow columns hold one part per data flow, separated by ' || '; difficulties, lessons and
+  agreements hold items separated by ' | ', a finding as `category: text` or `text`, an agreement as
+  `type (year) [party; party]: text`; legal_basis is `note [law] [law]`.
+- `DOSSIER_COLUMNS`, the cases dossier's free text: the same cells without the flow and agreement
+  columns. `exchanged` and `legal_basis` describe one data flow with no provider, recipient,
+  data-source type or privacy statement; difficulties and lessons are split into items on ';' and
+  sentence ends, with no category; laws named in the legal-basis text are linked.
 """
 from __future__ import annotations
 
@@ -45,9 +48,23 @@ from . import BASE, NSP as NSP_IRI, VOCAB, project_root
 from .csvsafe import restore
 from .sources import SourceFile, discover, graph_iri, parse
 
+DOSSIER_COLUMNS = ["id", "title", "organisations", "countries", "partners", "partner_sectors", "type",
+                   "secondary_type", "exchanged", "start_year", "end_year", "status", "outcome",
+                   "difficulties", "lessons", "legal_basis", "sources", "confidence"]
+# The explicit form (what `kg export --format csv` writes): the dossier's columns plus the data flows'
+# parties, data-source types and privacy, and the agreements.
 COLUMNS = ["id", "title", "organisations", "countries", "partners", "partner_sectors", "type",
-           "secondary_type", "exchanged", "start_year", "end_year", "status", "outcome",
-           "difficulties", "lessons", "legal_basis", "sources", "confidence"]
+           "secondary_type", "exchanged", "data_providers", "data_recipients", "data_source_types",
+           "privately_held", "start_year", "end_year", "status", "outcome", "difficulties", "lessons",
+           "legal_basis", "agreements", "sources", "confidence"]
+# One part per data flow, separated by FLOW_SEP; items within a part (and within difficulties and
+# lessons) separated by ITEM_SEP.
+FLOW_COLUMNS = ["exchanged", "data_providers", "data_recipients", "data_source_types", "privately_held",
+                "legal_basis", "agreements"]
+FLOW_SEP = " || "
+ITEM_SEP = " | "
+ITEM_SPLIT = re.compile(r"(?:^|(?<=\s))\|(?=\s|$)")  # a bar with white space (or the cell's end) on each side
+YES_NO = {"yes": True, "no": False}
 
 NSP = rdflib.Namespace(NSP_IRI)
 ORG = rdflib.Namespace("http://www.w3.org/ns/org#")
@@ -77,67 +94,6 @@ STATISTICAL_CLASSES = {NSP_IRI + "NationalStatisticalOffice", NSP_IRI + "Interna
 ORG_CLASSES = STATISTICAL_CLASSES | {NSP_IRI + "WorkingGroup"} | {
     "http://www.w3.org/ns/org#" + c for c in ("Organization", "FormalOrganization", "OrganizationalUnit", "OrganizationalCollaboration")}
 ORGANISER_ROLES = {"lead-nso", "coordinator"}  # roles that mark the organisations column
-
-# Data-source types from keywords in the `exchanged` cell (all that match).
-DST_KEYWORDS: list[tuple[str, str]] = [
-    ("scanner-transaction", r"scanner|point-of-sale|barcode|sales by product|cash-register"),
-    ("mobile-network", r"mobile|\bmnos?\b|roaming|cell[- ]tower|call detail|phone data|mobile phone|counts of phones|phone companies|signalling|operator-derived|devices per|device counts|million devices|location and movement|movement data|location/mobility"),
-    ("card-payment", r"(?<!sim )\bcards?\b|card-spending|payment|chaps|electronic transaction"),
-    ("financial-records", r"credit records|financial transactions|from banks"),
-    ("web-platform", r"tweets?\b|twitter|social media|web data|websites?"),
-    ("earth-observation", r"satellite|earth observation|\bndvi\b|copernicus|remote sensing"),
-    ("citizen-generated", r"volunteer|crowdsourc|citizen-generated|\bcso data"),
-    ("administrative-register", r"municipal data|\bvat\b|insurance data|administrative data from"),
-    ("survey", r"survey data|census responses"),
-    ("official-statistics", r"microdata|official statistics|official data|cbs data|gender-disaggregated statistics|gender statistics|sdg data|statistical input|statistical indicators"),
-    ("it-service", r"cloud|hosting|hardware|software|computing|infrastructure|handheld|sim cards|bandwidth|digital service|hadoop|it architecture"),
-    ("funding", r"funding"),
-    ("expertise", r"knowledge|research|method|training|course|workshop|expertise|know-how|advice|standard|secondment|staff|capacity|feasibility|study|co-design|guidelines|education|support|reference models|development"),
-]
-PRIVATE_DST = {"privately-held", "scanner-transaction", "mobile-network", "card-payment", "financial-records", "web-platform", "smart-meter"}
-DATA_FROM_PARTNER = PRIVATE_DST | {"citizen-generated", "administrative-register", "earth-observation", "survey"}
-NSO_GIVES = r"microdata|training|course|workshop|advice|know-how|statistical input"
-
-# Difficulty categories from keywords (the first that matches; a leading `Label:` is tried first).
-# A difficulty whose words name no kind is `unclassified`: the importer does not guess one.
-# `organisational` is only for text that says so (organisation, governance, coordination).
-DIFFICULTY_KEYWORDS: list[tuple[str, str]] = [
-    ("privacy-data-protection", r"privacy|personal[- ]data|data protection|gdpr|anonymi|identifier|encrypt|consent|surveillance|opt-?out|\bindividual"),
-    ("legal", r"legal|\blaws?\b|regulat|legislat|statut|court|mandat|obligat|licen[cs]|jurisdiction"),
-    ("public-trust", r"trust|reputation|public|media|protest|boycott|misinformation|critics|criticis|controvers|independence|political"),
-    ("commercial", r"commercial|competit|business[- ]sensitiv|business interest|strategic|\bfair\b"),
-    ("cost", r"cost|\bfund|price|expens|budget|financ|\bpay|business model"),
-    ("continuity", r"continu|stopp|stop supplying|\bended\b|terminat|sustainab|withdr|ceas"),
-    ("skills-capacity", r"skill|capacity|staff|\btrain|expert|infrastructure"),
-    ("data-quality", r"quality|coverage|bias|represent|calibrat|accura|complete|volatil|revision|missed|exclud|outdated"),
-    ("technical-methodological", r"technical|method|technolog|\bit system|outage|ddos|processing|software|hardware|computing|volume|concept|unstructured|\bformats?\b|\bload\b"),
-    ("managerial", r"contract|procure|negotiat|manag|supplier|vendor|tender|deadline|delay"),
-    ("organisational", r"organi[sz]ation|governance|coordinat"),
-]
-LESSON_KEYWORDS: list[tuple[str, str]] = [
-    ("privacy-by-design", r"privacy|anonymi|data protection|encrypt|personal data"),
-    ("legal-framework", r"legal|\blaws?\b|statut|mandate|agreement|legislat"),
-    ("contract-management", r"contract|procure|tender|supplier|vendor"),
-    ("transparency", r"transparen|communicat|public|trust|explain|media"),
-    ("start-small", r"stepwise|pilot|small|scale up|parallel|gradual|experiment|\btest"),
-    ("capacity-building", r"skill|training|staff|mobility|secon|capacity|capabilit"),
-    ("standards-methods", r"standard|method|open-source|open source|common|guideline|model"),
-    ("shared-value", r"value|incentive|benefit|mutual|fair|worthwhile|commercial"),
-    ("knowledge-sharing", r"shar|knowledge|experience|network|exchange|collaborat|partner"),
-]
-AGREEMENT_KEYWORDS: list[tuple[str, str]] = [
-    ("mou", r"memorandum of understanding|\bmou\b"),
-    ("terms-and-conditions", r"terms and conditions"),
-    ("relationship-agreement", r"relationship agreement"),
-    ("grant", r"\bgrants?\b"),
-    ("collaboration-agreement", r"collaboration agreement|cooperation agreement|samenwerkingsovereenkomst|partnership agreement|partner agreement"),
-    ("licence", r"licen[cs]e"),
-    ("contract", r"contract"),
-    ("decision", r"resolution|decision"),
-    ("data-sharing-agreement", r"agreement"),
-]
-ROLE_NAMES = ["lead-nso", "partner-nso", "data-supplier", "data-recipient", "service-provider", "co-producer",
-              "methodological-partner", "funder", "adviser", "end-user", "co-creator", "coordinator", "host"]
 
 
 QUALIFIER = re.compile(r"^(?:e\.g\.|incl\.|later|earlier|funders?|donors?|data from)\s+")
@@ -258,20 +214,38 @@ def split_items(text: str) -> list[str]:
     return [i for i in items if i]
 
 
-def classify(text: str, table: list[tuple[str, str]], fallback: str | None) -> str | None:
-    """First category whose keywords match: a leading `Label:` is tried before the whole text."""
-    head, sep, _ = text.partition(":")
-    candidates = ([head] if sep and len(head) <= 40 else []) + [text]
-    for candidate in candidates:
-        low = candidate.lower()
-        for slug, pattern in table:
-            if re.search(pattern, low):
-                return slug
-    return fallback
+SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")  # the shape of a concept's local name
 
 
-def years(text: str) -> list[int]:
-    return [int(m) for m in re.findall(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])", text)]
+def split_head(item: str) -> tuple[str | None, str]:
+    """`head: rest` at the first ': ' outside brackets -> ('head', 'rest'); no such colon -> (None, item)."""
+    depth = 0
+    for i, ch in enumerate(item):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and item.startswith(": ", i):
+            return item[:i].strip(), item[i + 2:].strip()
+    return None, item
+
+
+def category_list(head: str | None) -> list[str] | None:
+    """`slug` or `slug, slug` -> the slugs; None when the head is not written like categories."""
+    if head is None:
+        return None
+    slugs = [x.strip() for x in head.split(",")]
+    return slugs if all(SLUG.fullmatch(x) for x in slugs) else None
+
+
+def finding_head(text: str) -> bool:
+    """Whether `text`, written alone, would read as `category: text` (so the export must write `: text`)."""
+    head, _ = split_head(text)
+    return head == "" or category_list(head) is not None
+
+
+def allowed(scheme: str, known: Iterable[str]) -> str:
+    return f"is not a {scheme} (allowed: {', '.join(sorted(known))})"
 
 
 def is_unknown(text: str) -> bool:
@@ -395,7 +369,7 @@ class Context:
 class Party:
     org: str
     note: str | None
-    roles: list[str] | None  # explicit roles from the exported form
+    roles: list[str] | None  # the roles in brackets after the name; None when the item has no brackets
     raw: str = ""  # the cell item as written
 
 
@@ -416,52 +390,75 @@ class RowMapper:
             return [self.ctx.org(p) for p in parts]
         return None
 
+    def _named(self, name: str) -> tuple[list[str] | None, str | None, str]:
+        """(organisations, the bracket text or None, the name without brackets) for `Name [roles]`;
+        a label that itself ends in brackets wins over reading them as roles."""
+        base, bracket = trailing_group(name, "[", "]")
+        if bracket is not None and not self.ctx.org(name):
+            return self.resolve_org(base), bracket, base
+        return self.resolve_org(name), None, name
+
     def parties(self, row: int, column: str, cell: str, problems: list[Problem], countries: list[str],
                 sectors: list[str]) -> list[Party]:
         out: list[Party] = []
+        known_roles = self.ctx.concepts.get("participation-role", set())
         for item in split_top(cell):
-            orgs, note, roles = None, None, None
+            orgs, note, bracket = None, None, None
             candidates = [(item, None)]
             head, group = trailing_group(item)
             if group is not None:
                 candidates.append((head, group))
             for name, nt in candidates:
-                base, bracket = trailing_group(name, "[", "]")
-                if bracket is not None and all(r.strip() in ROLE_NAMES for r in bracket.split(",")):
-                    name, rl = base, [r.strip() for r in bracket.split(",")]
-                else:
-                    rl = None
-                found = self.resolve_org(name)
+                found, br, base = self._named(name)
                 if found:
-                    orgs, note, roles = found, nt, rl
-                    if " - " in name and not self.ctx.org(name):  # 'Org - unit': the unit is a note
-                        unit = name.partition(" - ")[2].strip()
+                    orgs, note, bracket = found, nt, br
+                    if " - " in base and not self.ctx.org(base):  # 'Org - unit': the unit is a note
+                        unit = base.partition(" - ")[2].strip()
                         note = unit if note is None else f"{unit} ({note})"
                     break
             if orgs is None:  # a leading qualifier ('later', 'e.g.', 'funders', 'data from') goes to the note
                 for name, nt in candidates:
                     m = QUALIFIER.match(name)
-                    found = self.resolve_org(name[m.end():]) if m else None
+                    found, br, _ = self._named(name[m.end():]) if m else (None, None, "")
                     if found:
-                        orgs, roles = found, None
+                        orgs, bracket = found, br
                         note = m.group(0).strip() if nt is None else f"{m.group(0).strip()} ({nt})"
                         break
             if orgs is None:
+                name = head if group is not None else item
+                base, br = trailing_group(name, "[", "]")
                 if self.allow_new:
-                    orgs = [self.mint(head if group is not None else item, countries, sectors)]
-                    note = group
+                    orgs, note, bracket = [self.mint(base if br is not None else name, countries, sectors)], group, br
                 else:
-                    hint = self.ctx.suggest(head, self.ctx.all_org_labels())
-                    problems.append(Problem(row, column, f"unknown organisation {head!r}"
+                    hint = self.ctx.suggest(base, self.ctx.all_org_labels())
+                    problems.append(Problem(row, column, f"unknown organisation {base!r}"
                                             + (f"; did you mean {hint!r}?" if hint else "")
                                             + " (add it to data/organisations.ttl or use --allow-new-organisations)"))
                     continue
+            roles = None if bracket is None else [r.strip() for r in bracket.split(",") if r.strip()]
+            for r in roles or []:
+                if r not in known_roles:
+                    problems.append(Problem(row, column, f"{r!r} {allowed('participation-role', known_roles)}"))
             for org in orgs:
                 if any(p.org == org for p in out):
                     problems.append(Problem(row, column, f"organisation {self.ctx.org_label(org)!r} is named twice"))
                     continue
                 out.append(Party(org, note, roles, item))
         return out
+
+    def one_org(self, row: int, column: str, name: str, problems: list[Problem], what: str) -> str | None:
+        """The one organisation a data-flow or agreement cell names (an error if none or several)."""
+        found = self.resolve_org(name)
+        if not found:
+            hint = self.ctx.suggest(name, self.ctx.all_org_labels())
+            problems.append(Problem(row, column, f"unknown organisation {name!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                                    + " (add it to data/organisations.ttl, or to the organisations or partners column"
+                                    " with --allow-new-organisations)"))
+            return None
+        if len(found) > 1:
+            problems.append(Problem(row, column, f"{name!r} names {len(found)} organisations; {what}"))
+            return None
+        return found[0]
 
     def mint(self, name: str, countries: list[str], sectors: list[str]) -> str:
         """A new organisation: <id/org/{ISO3}-{NAME}> with the case's first country and, when the
@@ -599,81 +596,163 @@ class RowMapper:
         if problems:
             return None, problems
 
-        lead = next((p for p in organisers if self.ctx.is_statistical(p.org)), organisers[0])
         if not any(self.ctx.is_statistical(p.org) for p in organisers + partners):
             # the sources name no statistical office or producer of official statistics: the case is
-            # kept and flagged (derived from the cells, so the CSV round trip gives it back)
+            # kept and flagged (from the organisations' classes, so the CSV round trip gives it back)
             g.add((case, NSP.withoutStatisticalOffice, Literal(True)))
             names = ", ".join(repr(self.ctx.org_label(p.org)) for p in organisers)
             res.warnings.append(Problem(row, "organisations", f"no statistical office or producer of official statistics among {names}"
                                         " or the partners; recorded as a case without statistical office"))
-        main_partner = partners[0]
-        # data from a partner, and a private company among the organisers (e.g. an operator running a
-        # challenge): that company is the provider
-        supplier = next((p for p in organisers if not self.ctx.is_statistical(p.org)
-                         and "private-company" in self.ctx.org_sectors.get(p.org, set())), None)
-        dsts = derive_data_source_types(cell["exchanged"])
-        outward = derive_direction(dsts, cell["type"], cell["exchanged"])  # True: office -> partner
-        provider, recipient = (lead.org, main_partner.org) if outward else ((supplier or main_partner).org, lead.org)
 
+        # roles: only from brackets; a statistical office in the organisations column without brackets
+        # is the lead office (what that column means), anyone else without brackets has no role
         for p in organisers:
-            roles = ["lead-nso" if self.ctx.is_statistical(p.org) else "coordinator"]
+            roles = p.roles if p.roles is not None else (["lead-nso"] if self.ctx.is_statistical(p.org) else [])
             self.participation(res, case, p, roles, "organisations")
-        for i, p in enumerate(partners):
-            roles = p.roles or derive_roles(self.ctx.org_sectors.get(p.org, set()), self.ctx.is_statistical(p.org),
-                                            cell["type"], dsts, is_main=(i == 0), outward=outward, note=p.raw)
-            self.participation(res, case, p, roles, "partners")
+        for p in partners:
+            self.participation(res, case, p, p.roles or [], "partners")
 
-        # the data flow
-        flow = URIRef(f"{case}/dataflow/1")
-        res.nodes[str(flow)] = "exchanged"
-        g.add((case, NSP.hasDataFlow, flow))
-        g.add((flow, RDF.type, NSP.DataFlow))
-        if cell["exchanged"] and not is_unknown(cell["exchanged"]):
-            g.add((flow, DCT.description, Literal(cell["exchanged"], lang="en")))
-        for d in dsts:
-            g.add((flow, NSP.dataSourceType, v("data-source-type", d)))
-        g.add((flow, NSP.involvesPrivatelyHeldData, Literal(bool(set(dsts) & PRIVATE_DST))))
-        g.add((flow, NSP.dataProvider, URIRef(provider)))
-        g.add((flow, NSP.dataRecipient, URIRef(recipient)))
-
-        # legal basis and agreements
-        text, links = trailing_links(cell["legal_basis"])
-        if text and not is_unknown(text):
-            g.add((flow, NSP.legalBasisNote, Literal(text, lang="en")))
-        if links is None:
-            links = self.resolve_laws(text, countries)
-        for link in links:
-            g.add((flow, NSP.legalBasis, URIRef(link if "://" in link else BASE + link)))
-        for slug, clause in derive_agreements(text):
-            ag = URIRef(f"{ID}agreement/{cid}/{slug}")
-            res.nodes[str(ag)] = "legal_basis"
-            g.add((flow, NSP.agreement, ag))
-            g.add((ag, RDF.type, NSP.Agreement))
-            g.add((ag, NSP.agreementType, v("agreement-type", slug.rstrip("-0123456789") if re.search(r"-\d+$", slug) else slug)))
-            g.add((ag, DCT.description, Literal(clause, lang="en")))
-            for party in sorted({provider, recipient}):
-                g.add((ag, NSP.party, URIRef(party)))
-            ys = years(clause)
-            if ys:
-                g.add((ag, NSP.startYear, Literal(ys[0], datatype=XSD.integer)))
-            else:
-                g.add((ag, NSP.yearUnknown, Literal(True)))
+        free_text = "data_providers" not in rec  # a row of the dossier's header
+        self.flows(row, cell, case, res, problems, countries, free_text)
 
         # difficulties and lessons
-        for col, prop, cls, scheme, table, fallback in (
-                ("difficulties", NSP.hasDifficulty, NSP.Difficulty, "difficulty-category", DIFFICULTY_KEYWORDS, "unclassified"),
-                ("lessons", NSP.hasLesson, NSP.LessonLearned, "lesson-theme", LESSON_KEYWORDS, None)):
-            slug_path = "difficulty" if col == "difficulties" else "lesson"
-            for n, (cat, desc) in enumerate(parse_findings(cell[col], self.ctx.concepts.get(scheme, set()), table, fallback), 1):
+        for col, prop, cls, scheme, slug_path in (
+                ("difficulties", NSP.hasDifficulty, NSP.Difficulty, "difficulty-category", "difficulty"),
+                ("lessons", NSP.hasLesson, NSP.LessonLearned, "lesson-theme", "lesson")):
+            items = parse_findings(cell[col], scheme, self.ctx.concepts.get(scheme, set()), free_text)
+            for n, item in enumerate(items, 1):
+                if item is None:  # an empty position keeps the numbering of the items after it
+                    continue
+                if isinstance(item, str):
+                    problems.append(Problem(row, col, item))
+                    continue
+                cats, desc = item
                 node = URIRef(f"{case}/{slug_path}/{n}")
                 res.nodes[str(node)] = col
                 g.add((case, prop, node))
                 g.add((node, RDF.type, cls))
                 g.add((node, DCT.description, Literal(desc, lang="en")))
-                if cat:
+                for cat in cats:
                     g.add((node, NSP.category, v(scheme, cat)))
-        return res, problems
+        return (res, problems) if not problems else (None, problems)
+
+    def flows(self, row: int, cell: dict[str, str], case: URIRef, res: CaseResult, problems: list[Problem],
+              countries: list[str], free_text: bool) -> None:
+        """The data flows: flow k is the k-th ' || ' part of every flow column; a part left blank in
+        every column writes no flow (and keeps the numbers of the flows after it)."""
+        g = res.graph
+        parts = {col: ([cell[col]] if free_text else [x.strip() for x in cell[col].split(FLOW_SEP.strip())]) if cell[col] else []
+                 for col in FLOW_COLUMNS}
+        count = max(len(v_) for v_ in parts.values())
+        known_dst = self.ctx.concepts.get("data-source-type", set())
+        agreements: list[tuple[URIRef, dict]] = []
+        for k in range(count):
+            part = {col: (parts[col][k] if k < len(parts[col]) else "") for col in FLOW_COLUMNS}
+            exchanged = "" if is_unknown(part["exchanged"]) else part["exchanged"]
+            text, links = trailing_links(part["legal_basis"])
+            note = "" if is_unknown(text) else text
+            if not (exchanged or note or links or any(part[c] for c in FLOW_COLUMNS[1:5] + ["agreements"])):
+                continue
+            flow = URIRef(f"{case}/dataflow/{k + 1}")
+            res.nodes[str(flow)] = "exchanged"
+            g.add((case, NSP.hasDataFlow, flow))
+            g.add((flow, RDF.type, NSP.DataFlow))
+            if exchanged:
+                g.add((flow, DCT.description, Literal(exchanged, lang="en")))
+            for col, prop in (("data_providers", NSP.dataProvider), ("data_recipients", NSP.dataRecipient)):
+                if part[col]:
+                    org = self.one_org(row, col, part[col], problems, "a data flow has one "
+                                       + ("provider" if col == "data_providers" else "recipient")
+                                       + f": give each its own flow (parts separated by '{FLOW_SEP.strip()}')")
+                    if org:
+                        g.add((flow, prop, URIRef(org)))
+            for slug in split_top(part["data_source_types"]):
+                if slug not in known_dst:
+                    problems.append(Problem(row, "data_source_types", f"{slug!r} {allowed('data-source-type', known_dst)}"))
+                else:
+                    g.add((flow, NSP.dataSourceType, v("data-source-type", slug)))
+            if part["privately_held"]:
+                held = YES_NO.get(part["privately_held"].lower())
+                if held is None:
+                    problems.append(Problem(row, "privately_held", f"{part['privately_held']!r} is not yes, no or blank"))
+                else:
+                    g.add((flow, NSP.involvesPrivatelyHeldData, Literal(held)))
+            if note:
+                g.add((flow, NSP.legalBasisNote, Literal(note, lang="en")))
+            if links is None and free_text:  # the dossier's text: laws named in it are linked
+                links = self.resolve_laws(text, countries)
+            for link in links or []:
+                g.add((flow, NSP.legalBasis, URIRef(link if "://" in link else BASE + link)))
+            for item in (x.strip() for x in ITEM_SPLIT.split(part["agreements"])):
+                if item:
+                    parsed = self.agreement(row, item, problems)
+                    if parsed:
+                        agreements.append((flow, parsed))
+        # agreement IRIs: an explicit `type-N` is kept; a plain `type` takes the first free of type, type-2, ...
+        taken = [a["slug"] for _, a in agreements if a["slug"]]
+        for dup in sorted({x for x in taken if taken.count(x) > 1}):
+            problems.append(Problem(row, "agreements", f"agreement {dup!r} is named twice"))
+        cid = str(case).rsplit("/", 1)[-1]
+        for flow, a in agreements:
+            slug = a["slug"]
+            if not slug:
+                n = 1
+                while (slug := a["type"] if n == 1 else f"{a['type']}-{n}") in taken:
+                    n += 1
+                taken.append(slug)
+            ag = URIRef(f"{ID}agreement/{cid}/{slug}")
+            res.nodes[str(ag)] = "agreements"
+            g.add((flow, NSP.agreement, ag))
+            g.add((ag, RDF.type, NSP.Agreement))
+            g.add((ag, NSP.agreementType, v("agreement-type", a["type"])))
+            g.add((ag, DCT.description, Literal(a["text"], lang="en")))
+            for party in a["parties"]:
+                g.add((ag, NSP.party, URIRef(party)))
+            if a["year"] is None:
+                g.add((ag, NSP.yearUnknown, Literal(True)))
+            else:
+                g.add((ag, NSP.startYear, Literal(a["year"], datatype=XSD.integer)))
+
+    def agreement(self, row: int, item: str, problems: list[Problem]) -> dict | None:
+        """`type (year) [party; party]: text` (type may carry its number, `contract-2`; the year may be
+        `year unknown`) -> its parts, or None after adding the problems."""
+        known = self.ctx.concepts.get("agreement-type", set())
+        form = "write an agreement as 'type (year) [party; party]: text', e.g. 'mou (2017) [Statistics Netherlands; Vodafone]: ...'"
+        head, text = split_head(item)
+        if head is None or not text:
+            problems.append(Problem(row, "agreements", f"{item!r}: {form}"))
+            return None
+        head, bracket = trailing_group(head, "[", "]")
+        head, when = trailing_group(head, "(", ")")
+        slug = head.strip()
+        m = re.fullmatch(r"(.+?)(?:-(\d+))?", slug)
+        kind = m.group(1) if m and m.group(1) in known else slug
+        ok = True
+        if kind not in known:
+            problems.append(Problem(row, "agreements", f"{kind!r} {allowed('agreement-type', known)}"))
+            ok = False
+        year = None
+        if when is None:
+            problems.append(Problem(row, "agreements", f"{item!r} gives no year: write '{slug} (2017) [...]: ...' "
+                                    f"or '{slug} (year unknown) [...]: ...'"))
+            ok = False
+        elif re.fullmatch(r"\d{4}", when):
+            year = int(when)
+        elif when.lower() != "year unknown":
+            problems.append(Problem(row, "agreements", f"{when!r} is not a year (four digits) or 'year unknown'"))
+            ok = False
+        parties = []
+        for name in split_top(bracket or ""):
+            org = self.one_org(row, "agreements", name, problems, "name each party on its own, separated by ';'")
+            ok = ok and org is not None
+            if org and org not in parties:
+                parties.append(org)
+        if not bracket or not bracket.strip():
+            problems.append(Problem(row, "agreements", f"{item!r} names no party: {form}"))
+            ok = False
+        if not ok:
+            return None
+        return {"slug": slug if slug != kind else None, "type": kind, "year": year, "parties": parties, "text": text}
 
     def participation(self, res: CaseResult, case: URIRef, p: Party, roles: list[str], column: str) -> None:
         key = p.org.rsplit("/org/", 1)[-1].replace("/unit/", "-").upper()
@@ -735,99 +814,51 @@ def trailing_links(text: str) -> tuple[str, list[str] | None]:
     """`text [iri] [iri]` (the exported form) -> ('text', ['iri', ...]); free text -> (text, None)."""
     links: list[str] = []
     text = text.strip()
-    while True:
+    while text.endswith("]"):
         head, inner = trailing_group(text, "[", "]")
+        if inner is None:  # the whole cell is one group: links with no note
+            inner, head = (text[1:-1], "") if text.startswith("[") and text.count("[") == 1 else (None, text)
         if inner is None or not re.fullmatch(r"[^\s\[\]]+", inner):
             break
         links.insert(0, inner)
-        text = head
+        text = head.strip()
     return text, (links or None)
 
 
-def derive_data_source_types(exchanged: str) -> list[str]:
-    low = exchanged.lower()
-    found = [slug for slug, pattern in DST_KEYWORDS if re.search(pattern, low)]
-    if "sim cards" in low and "mobile-network" in found:
-        found.remove("mobile-network")
-    return found or ["service"]
-
-
-def derive_direction(dsts: list[str], case_type: str, exchanged: str) -> bool:
-    """True when the office gives and the partner receives: statistics, microdata, training or
-    advice, or a policy-maker or co-creation case with no data coming from the partner."""
-    if set(dsts) & DATA_FROM_PARTNER:
-        return False
-    if re.search(NSO_GIVES, exchanged.lower()) and "official-statistics" in dsts or re.search(r"^(training|workshops|free online course|cbs know-how|statistical advice|secure on-campus access)", exchanged.lower()):
-        return True
-    return case_type in ("policy-makers", "co-creation")
-
-
-def derive_roles(sectors: set[str], statistical: bool, case_type: str, dsts: list[str], is_main: bool,
-                 outward: bool, note: str | None) -> list[str]:
-    """One role per partner from its sector, the case type and whether it is the data-flow partner."""
-    note_low = (note or "").lower()
-    if "data-protection-authority" in sectors:
-        return ["adviser"]
-    if re.search(r"\bfund", note_low) or sectors == {"funder"}:
-        return ["funder"]
-    if statistical:
-        return ["partner-nso"]
-    if is_main:
-        if outward:
-            return ["co-creator"] if case_type == "co-creation" else ["end-user" if case_type == "policy-makers" else "data-recipient"]
-        service = not (set(dsts) & DATA_FROM_PARTNER)
-        return ["service-provider" if service and set(dsts) & {"it-service"} else
-                "methodological-partner" if service else "data-supplier"]
-    if "policy-maker" in sectors or (case_type == "policy-makers" and "public-body" in sectors):
-        return ["end-user"]
-    if sectors & {"media", "citizens", "civil-society"}:
-        return ["co-creator"] if case_type == "co-creation" else ["data-supplier"] if case_type == "supplier-recipient" and "citizens" in sectors else ["co-creator"]
-    if sectors & {"academia", "standards-body"}:
-        return ["methodological-partner"]
-    if sectors & {"it-provider"}:
-        return ["service-provider"]
-    if sectors & {"private-company"}:
-        return ["data-supplier"] if set(dsts) & DATA_FROM_PARTNER else ["service-provider"]
-    return ["co-producer"]
-
-
-def derive_agreements(text: str) -> list[tuple[str, str]]:
-    """One agreement per clause of the legal-basis text that names one (clauses that begin with
-    'unknown' are skipped); slug = agreement type (numbered when a type repeats)."""
-    out: list[tuple[str, str]] = []
-    if not text or is_unknown(text):
-        return out
-    for clause in split_top(text, ";"):
-        if clause.lower().startswith("unknown"):
-            continue
-        low = clause.lower()
-        for slug, pattern in AGREEMENT_KEYWORDS:
-            if re.search(pattern, low):
-                n = sum(1 for s, _ in out if s.rstrip("-0123456789") == slug) + 1
-                out.append((slug if n == 1 else f"{slug}-{n}", clause))
-                break
-    return out
-
-
-def parse_findings(cell: str, known: set[str], table, fallback) -> list[tuple[str | None, str]]:
-    """Difficulties or lessons: the exported `category: text | ...` form, or free text split into items."""
+def parse_findings(cell: str, scheme: str, known: set[str], free_text: bool) -> list[tuple[list[str], str] | str | None]:
+    """Difficulties or lessons -> per position ([categories], text), None for an empty position, or a
+    problem message. The explicit form: items separated by ' | ', each `category: text`,
+    `category, category: text` or `text` (`: text` keeps a text that starts with a word and a colon).
+    The dossier's free text (no ' | ', no leading category): items split on ';' and sentence ends,
+    never a category."""
     cell = cell.strip()
-    if is_unknown(cell) or cell.lower().startswith("unknown ("):
+    if is_unknown(cell) or (free_text and cell.lower().startswith("unknown (")):
         return []
-    parts = [p.strip() for p in cell.split(" | ") if p.strip()]
-    exported = []
-    for p in parts:
-        head, sep, rest = p.partition(": ")
-        exported.append((head, rest) if sep and head in known else (None, p))
-    if len(parts) > 1 or exported[0][0] is not None:
-        return exported
-    items = split_items(cell)
+    cats = category_list(split_head(cell)[0])
+    if free_text and not ITEM_SPLIT.search(cell) and not (cats and all(c in known for c in cats)):
+        out: list[tuple[list[str], str] | str | None] = []
+        for item in split_items(cell):
+            if len(item) < 10 and out:  # a fragment too short to stand alone joins the previous item
+                out[-1] = ([], out[-1][1] + "; " + item)
+                continue
+            out.append(([], item))
+        return out
     out = []
-    for item in items:
-        if len(item) < 10 and out:  # a fragment too short to stand alone joins the previous item
-            out[-1] = (out[-1][0], out[-1][1] + "; " + item)
-            continue
-        out.append((classify(item, table, fallback), item))
+    for part in ITEM_SPLIT.split(cell):
+        part = part.strip()
+        head, text = split_head(part)
+        cats = category_list(head)
+        if not part:
+            out.append(None)
+        elif head == "":
+            out.append(([], text))
+        elif cats is None:  # 'Legal: ...' or no colon: text, no category
+            out.append(([], part))
+        elif all(c in known for c in cats):
+            out.append((cats, text))
+        else:
+            bad = next(c for c in cats if c not in known)
+            out.append(f"{bad!r} {allowed(scheme, known)}; to keep the words as text, write ': {part}'")
     return out
 
 
@@ -918,16 +949,23 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
 
 def read_rows(path: Path) -> list[dict[str, str]]:
     header, body = read_table(path)
-    header = [h.strip() for h in header]
-    if header != COLUMNS:
-        missing = [c for c in COLUMNS if c not in header]
-        extra = [c for c in header if c not in COLUMNS]
-        raise ImportError_(f"{path}: the header must be exactly: {','.join(COLUMNS)}"
-                           + (f" (missing: {', '.join(missing)})" if missing else "")
-                           + (f" (unexpected: {', '.join(extra)})" if extra else ""))
+    columns = header_columns(path, [h.strip() for h in header])
     # a cell written by `kg export --format csv` may carry an apostrophe against formula injection
     # (kg.csvsafe): the value is read back without it
-    return [dict(zip(COLUMNS, [restore(c) for c in r] + [""] * (len(COLUMNS) - len(r)))) for r in body if any(c.strip() for c in r)]
+    return [dict(zip(columns, [restore(c) for c in r] + [""] * (len(columns) - len(r)))) for r in body if any(c.strip() for c in r)]
+
+
+def header_columns(path: Path, header: list[str]) -> list[str]:
+    """The columns of a file: the explicit form (COLUMNS) or the dossier's (DOSSIER_COLUMNS); a row of
+    the latter has no key for the explicit columns, which is how the mapper knows its form."""
+    if header in (COLUMNS, DOSSIER_COLUMNS):
+        return header
+    missing = [c for c in COLUMNS if c not in header]
+    extra = [c for c in header if c not in COLUMNS]
+    raise ImportError_(f"{path}: the header must be exactly: {','.join(COLUMNS)}"
+                       + (f" (missing: {', '.join(missing)})" if missing else "")
+                       + (f" (unexpected: {', '.join(extra)})" if extra else "")
+                       + f"; or the cases dossier's: {','.join(DOSSIER_COLUMNS)}")
 
 
 def case_path(root: Path, case_id: str) -> Path:
@@ -1057,7 +1095,12 @@ PATH_COLUMNS = {
     "nsp:status": "status", "nsp:outcome": "outcome", "nsp:outcomeReason": "outcome", "dct:spatial": "countries",
     "nsp:startYear": "start_year", "nsp:endYear": "end_year", "dct:source": "sources",
     "nsp:hasDifficulty": "difficulties", "nsp:hasLesson": "lessons", "nsp:legalBasis": "legal_basis",
-    "nsp:agreement": "legal_basis", "nsp:confidence": "confidence", "nsp:withoutStatisticalOffice": "organisations",
+    "nsp:agreement": "agreements", "nsp:confidence": "confidence", "nsp:withoutStatisticalOffice": "organisations",
+}
+FLOW_PATH_COLUMNS = {
+    "nsp:dataProvider": "data_providers", "nsp:dataRecipient": "data_recipients", "nsp:dataSourceType": "data_source_types",
+    "nsp:involvesPrivatelyHeldData": "privately_held", "nsp:legalBasis": "legal_basis", "nsp:legalBasisNote": "legal_basis",
+    "nsp:agreement": "agreements",
 }
 
 
@@ -1066,8 +1109,8 @@ def _column_for(col: str, path: str | None) -> str:
         return PATH_COLUMNS[path]
     if col == "id" and path == "a property path":
         return "organisations"
-    if col == "exchanged" and path in ("nsp:legalBasis", "nsp:agreement"):
-        return "legal_basis"
+    if col == "exchanged" and path in FLOW_PATH_COLUMNS:
+        return FLOW_PATH_COLUMNS[path]
     return col
 
 

@@ -128,8 +128,18 @@ def test_cell_parsing():
     assert importer.split_top("A (x; y); B [r]; C") == ["A (x; y)", "B [r]", "C"]
     assert importer.trailing_group("Statistics Norway (partner)") == ("Statistics Norway", "partner")
     assert importer.trailing_links("Statistics Act [eli/can/act/1985/s-19]") == ("Statistics Act", ["eli/can/act/1985/s-19"])
-    assert importer.derive_agreements("MoU (signed 2017); unknown (contract)") == [("mou", "MoU (signed 2017)")]
-    assert importer.derive_data_source_types("Boosted SIM cards and bandwidth") == ["it-service"]
+    assert importer.trailing_links("[eli/can/act/1985/s-19]") == ("", ["eli/can/act/1985/s-19"])  # links with no note
+    assert importer.split_head("mou (2017) [A; B: x]: text: more") == ("mou (2017) [A; B: x]", "text: more")
+    assert importer.category_list("legal, cost") == ["legal", "cost"]
+    assert importer.category_list("Technical/methodological") is None
+    known = {"legal", "cost", "unclassified"}
+    assert importer.parse_findings("legal, cost: a | Legal: b |  | : cost: c", "difficulty-category", known, False) == [
+        (["legal", "cost"], "a"), ([], "Legal: b"), None, ([], "cost: c")]
+    assert importer.parse_findings("costs: x", "difficulty-category", known, False) == [
+        "'costs' is not a difficulty-category (allowed: cost, legal, unclassified); to keep the words as text, write ': costs: x'"]
+    # the dossier's free text: items, never a category (even when the words name one)
+    assert importer.parse_findings("Legal: no statute; cost of the data. Privacy concerns", "difficulty-category", known, True) == [
+        ([], "Legal: no statute"), ([], "cost of the data."), ([], "Privacy concerns")]
 
 
 def test_legal_basis_articles_are_linked():
@@ -193,35 +203,185 @@ def test_a_row_without_statistical_office_is_imported_with_exit_0(tmp_path: Path
     assert "nsp:withoutStatisticalOffice true" in text
 
 
-@pytest.mark.parametrize("text, category", [
-    ("Licence compatibility of municipal open data with OSM's ODbL", "legal"),
-    ("Privacy (aggregation required)", "privacy-data-protection"),
-    ("data protection law still being put in place", "privacy-data-protection"),
-    ("Public perception (media framed it as 'tracking phones')", "public-trust"),
-    ("Reputational/public trust", "public-trust"),
-    ("weak cost estimates", "cost"), ("Cost/budget", "cost"), ("Long-term funding and African ownership.", "cost"),
-    ("technical problems in dress rehearsals", "technical-methodological"),
-    ("Methodological risks led to a cautious start", "technical-methodological"),
-    ("Representativeness and artefacts of the processor's business", "data-quality"),
-    ("single-operator coverage", "data-quality"), ("risk of non-response bias", "data-quality"),
-    ("the operator stopped supplying data", "continuity"),
-    ("commercial sensitivity of telco identities.", "commercial"), ("competition concerns of retailers", "commercial"),
-    ("too few skills in the office", "skills-capacity"), ("Implementation capacity in national agencies.", "skills-capacity"),
-    ("Organisational: slow start", "organisational"), ("governance", "organisational"),
-    ("funding from several sources must be coordinated.", "cost"),
-    ("Each partner must see benefits", "unclassified"), ("Moving governments beyond pilots", "unclassified"),
-    ("GAO designated the census high-risk.", "unclassified"),
-])
-def test_difficulty_categories_are_found_and_never_guessed(text, category):
-    assert importer.classify(text, importer.DIFFICULTY_KEYWORDS, "unclassified") == category
+# --- only what the row states (issue 12): explicit columns, the dossier's free text, the suggester ---
+
+EXPLICIT = FIXTURES / "cases-explicit.csv"
+CASE = "https://w3id.org/nso-partnership/id/case/"
+ORG = "https://w3id.org/nso-partnership/id/org/"
+PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
+GUESSABLE = [importer.NSP.dataProvider, importer.NSP.dataRecipient, importer.NSP.dataSourceType,
+             importer.NSP.involvesPrivatelyHeldData, importer.NSP.category, importer.NSP.agreement]
 
 
-def test_an_unclassifiable_difficulty_is_unclassified(tmp_path: Path):
-    row = {**_no_office_row(), "organisations": "Statistics Norway", "countries": "Norway",
-           "difficulties": "Moving governments beyond pilots; single-operator coverage."}
-    result = importer.run_import(_write_rows(tmp_path / "d.csv", [row]), _project(tmp_path))
+def _local(term) -> str:
+    return str(term).rsplit("/", 1)[-1]
+
+
+def _roles(g: rdflib.Graph) -> dict[str, set[str]]:
+    """Organisation key -> its roles (an empty set for a participation without a role)."""
+    return {_local(a): {_local(r) for r in g.objects(p, PROV.hadRole)}
+            for p, a in g.subject_objects(PROV.agent)}
+
+
+def _flow(g: rdflib.Graph, case: str, n: int) -> dict[str, set[str]]:
+    f = rdflib.URIRef(f"{CASE}{case}/dataflow/{n}")
+    return {_local(p).split("#")[-1]: {str(o) if isinstance(o, rdflib.Literal) else _local(o) for o in g.objects(f, p)}
+            for p in set(g.predicates(f)) if p != rdflib.RDF.type}
+
+
+def _categories(g: rdflib.Graph, case: str, kind: str) -> dict[int, tuple[set[str], str]]:
+    out = {}
+    for node in g.subjects(rdflib.RDF.type, importer.NSP.Difficulty if kind == "difficulty" else importer.NSP.LessonLearned):
+        out[int(_local(node))] = ({_local(c) for c in g.objects(node, importer.NSP.category)},
+                                  str(g.value(node, rdflib.DCTERMS.description)))
+    return out
+
+
+def test_the_dossier_imports_its_free_text_and_guesses_nothing(tmp_path: Path):
+    """The dossier's rows give roles only to the statistical offices in the organisations column
+    (lead-nso), and no direction, data-source type, privacy statement, category or agreement."""
+    result = importer.run_import(REFERENCE, _project(tmp_path))
+    assert result.ok and len(result.cases) == 79
+    ctx_offices = 0
+    rows = {r["id"]: r for r in _rows()}
+    for case in result.cases:
+        g = case.graph
+        for p in GUESSABLE:
+            assert (None, p, None) not in g, (case.case_id, p)
+        assert (None, rdflib.RDF.type, importer.NSP.Agreement) not in g
+        for part, role in g.subject_objects(PROV.hadRole):
+            assert _local(role) == "lead-nso" and case.nodes[str(part)] == "organisations", case.case_id
+            ctx_offices += 1
+        # the free text is kept: the exchanged note on the one flow, every difficulty and lesson as text
+        flows = list(g.objects(None, importer.NSP.hasDataFlow))
+        assert [str(g.value(f, rdflib.DCTERMS.description)) for f in flows] == [rows[case.case_id]["exchanged"]]
+        assert all(g.value(d, rdflib.DCTERMS.description) for d in g.objects(None, importer.NSP.hasDifficulty))
+    assert ctx_offices == 89  # the statistical offices named in the 79 organisations cells
+
+
+def test_explicit_columns_write_exactly_what_they_say(tmp_path: Path):
+    result = importer.run_import(EXPLICIT, _project(tmp_path))
     assert result.ok, result.problems
-    g = result.cases[0].graph
-    cats = {str(d): str(c).rsplit("/", 1)[-1] for d, c in g.subject_objects(importer.NSP.category) if "/difficulty/" in str(d)}
-    assert sorted(cats.values()) == ["data-quality", "unclassified"]
-    assert cats["https://w3id.org/nso-partnership/id/case/TEST-NO-OFFICE/difficulty/1"] == "unclassified"
+    g = {c.case_id: c.graph for c in result.cases}["EXPL-SCAN-FLOWS"]
+    assert _roles(g) == {"NLD-CBS": {"lead-nso"}, "NLD-SUPERMARKETS": {"data-supplier"}, "NLD-VODAFONE": set(),
+                         "NOR-SSB": {"adviser", "partner-nso"}}
+    assert _flow(g, "EXPL-SCAN-FLOWS", 1) == {
+        "description": {"Scanner data of prices and quantities sold"}, "dataProvider": {"NLD-SUPERMARKETS"},
+        "dataRecipient": {"NLD-CBS"}, "dataSourceType": {"scanner-transaction"}, "involvesPrivatelyHeldData": {"true"},
+        "legalBasisNote": {"Cooperation with the chains"}, "agreement": {"contract", "data-sharing-agreement"}}
+    assert _flow(g, "EXPL-SCAN-FLOWS", 2) == {  # a provider and no recipient: no direction is stated
+        "description": {"Advice on index methods"}, "dataProvider": {"NOR-SSB"}, "dataSourceType": {"expertise"},
+        "involvesPrivatelyHeldData": {"false"}, "agreement": {"mou"}}
+    assert _categories(g, "EXPL-SCAN-FLOWS", "difficulty") == {
+        1: ({"technical-methodological"}, "product churn needed a new index method"),
+        2: (set(), "coverage: only six chains in 2010"), 3: ({"unclassified"}, "long negotiations with the chains")}
+    assert _categories(g, "EXPL-SCAN-FLOWS", "lesson") == {
+        1: ({"start-small", "knowledge-sharing"}, "scale up stepwise and share the experience"),
+        2: (set(), "Design index methods around transaction data")}
+    years = {_local(a): (g.value(a, importer.NSP.startYear), g.value(a, importer.NSP.yearUnknown))
+             for a in g.subjects(rdflib.RDF.type, importer.NSP.Agreement)}
+    assert {k: (y and y.toPython(), u and u.toPython()) for k, (y, u) in years.items()} == {
+        "data-sharing-agreement": (2010, None), "contract": (None, True), "mou": (2017, None)}
+    mou = rdflib.URIRef("https://w3id.org/nso-partnership/id/agreement/EXPL-SCAN-FLOWS/mou")
+    assert {_local(p) for p in g.objects(mou, importer.NSP.party)} == {"NLD-CBS", "NOR-SSB"}
+
+
+def test_blank_cells_write_nothing(tmp_path: Path):
+    result = importer.run_import(EXPLICIT, _project(tmp_path))
+    g = {c.case_id: c.graph for c in result.cases}["EXPL-BLANK"]
+    assert _roles(g) == {"NLD-CBS": {"lead-nso"}, "NLD-VODAFONE": set()}
+    for p in GUESSABLE + [importer.NSP.hasDataFlow, importer.NSP.hasDifficulty, importer.NSP.hasLesson,
+                          importer.NSP.outcome, importer.NSP.startYear]:
+        assert (None, p, None) not in g, p
+    # an office with empty brackets has no role; a gap between flows keeps the numbers after it
+    g = {c.case_id: c.graph for c in result.cases}["EXPL-NUMBERED"]
+    assert _roles(g) == {"NLD-CBS": set(), "NLD-SUPERMARKETS": set(), "NLD-VODAFONE": {"coordinator", "funder"}}
+    assert sorted(_local(f) for f in g.objects(None, importer.NSP.hasDataFlow)) == ["1", "3"]
+    assert _flow(g, "EXPL-NUMBERED", 1)["agreement"] == {"contract-2"} and _flow(g, "EXPL-NUMBERED", 3)["agreement"] == {"contract"}
+
+
+def test_unknown_values_are_errors_by_row_and_column_and_nothing_is_written(tmp_path: Path):
+    good = next(csv.DictReader(EXPLICIT.open(encoding="utf-8")))
+    bad_role = {**good, "id": "BAD-ROLE", "partners": "Dutch supermarket chains [supplier]"}
+    bad_cells = {**good, "id": "BAD-CELLS", "data_source_types": "scanner || expertise", "privately_held": "maybe || no",
+                 "data_providers": "Atlantis Retail || Statistics Norway",
+                 "difficulties": "legall: unclear basis", "lessons": "smallstart: begin small",
+                 "agreements": "memo (2017) [Statistics Netherlands]: x | mou [Statistics Netherlands]: y | mou (2017): z"
+                               " | contract (May 2017) [Statistics Netherlands]: w || "}
+    project = _project(tmp_path)
+    result = run_kg("import", str(_write_rows(tmp_path / "bad.csv", [good, bad_role, bad_cells])), root=project)
+    assert result.returncode == 1
+    err = result.stderr.splitlines()
+    schemes = {s: ", ".join(sorted(c.rsplit("/", 1)[-1] for c in _concepts(s))) for s in
+               ("participation-role", "data-source-type", "difficulty-category", "lesson-theme", "agreement-type")}
+    assert f"row 2, column partners: 'supplier' is not a participation-role (allowed: {schemes['participation-role']})" in err
+    assert f"row 3, column data_source_types: 'scanner' is not a data-source-type (allowed: {schemes['data-source-type']})" in err
+    assert "row 3, column privately_held: 'maybe' is not yes, no or blank" in err
+    assert any(line.startswith("row 3, column data_providers: unknown organisation 'Atlantis Retail'") for line in err)
+    assert (f"row 3, column difficulties: 'legall' is not a difficulty-category (allowed: {schemes['difficulty-category']});"
+            " to keep the words as text, write ': legall: unclear basis'") in err
+    assert f"row 3, column lessons: 'smallstart' is not a lesson-theme (allowed: {schemes['lesson-theme']}); to keep the words as text, write ': smallstart: begin small'" in err
+    assert f"row 3, column agreements: 'memo' is not a agreement-type (allowed: {schemes['agreement-type']})" in err
+    assert ("row 3, column agreements: 'mou [Statistics Netherlands]: y' gives no year: "
+            "write 'mou (2017) [...]: ...' or 'mou (year unknown) [...]: ...'") in err
+    assert any(line.startswith("row 3, column agreements: 'mou (2017): z' names no party") for line in err)
+    assert "row 3, column agreements: 'May 2017' is not a year (four digits) or 'year unknown'" in err
+    assert not any(line.startswith("row 1,") for line in err)
+    assert "nothing was written" in result.stderr and not (project / "data" / "cases").exists()
+
+
+def _concepts(scheme: str) -> set[str]:
+    g = rdflib.Graph().parse(ROOT / "data" / "vocab" / f"{scheme}.ttl")
+    return {str(c) for c in g.subjects(rdflib.URIRef("http://www.w3.org/2004/02/skos/core#inScheme"),
+                                        rdflib.URIRef(f"https://w3id.org/nso-partnership/vocab/{scheme}"))}
+
+
+def test_export_then_import_keeps_every_explicit_form(tmp_path: Path):
+    """Several flows, a gap between flows, flows without direction, findings with several, one or no
+    category (and text that looks like one), numbered agreements, offices without a role: export ->
+    import gives the same graphs."""
+    import pyoxigraph as ox
+
+    from kg.export import export_cases_csv
+    from kg.sources import discover, parse
+
+    project = _project(tmp_path / "a")
+    first = importer.run_import(EXPLICIT, project)
+    assert first.ok, first.problems
+    store = ox.Store()
+    for s in discover(project):
+        store.extend(parse(s))
+    for c in first.cases:
+        store.extend(importer._ox_quads(c.graph, f"urn:test:{c.case_id}"))
+    out = tmp_path / "export.csv"
+    out.write_text(export_cases_csv(store), encoding="utf-8")
+    again = importer.run_import(out, _project(tmp_path / "b"))
+    assert again.ok, again.problems
+    before, after = {c.case_id: c.graph for c in first.cases}, {c.case_id: c.graph for c in again.cases}
+    assert set(before) == set(after) == {"EXPL-SCAN-FLOWS", "EXPL-BLANK", "EXPL-NUMBERED"}
+    for case_id, g in before.items():
+        assert isomorphic(g, after[case_id]), case_id
+    row = {r["id"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}["EXPL-NUMBERED"]
+    # roles in brackets wherever they are written; a participant without brackets in partners has no role
+    assert (row["organisations"], row["partners"]) == ("Vodafone Netherlands [coordinator, funder]",
+                                                       "Dutch supermarket chains; Statistics Netherlands")
+    assert row["exchanged"] == "Mobile network counts ||  || Hosting of the pilot"
+    assert row["agreements"] == ("contract-2 (2019) [Vodafone Netherlands]: second contract ||  || "
+                                 "contract (2018) [Statistics Netherlands; Vodafone Netherlands]: first contract")
+
+
+def test_suggest_prints_proposals_with_their_words_and_writes_nothing(tmp_path: Path):
+    project = _project(tmp_path)
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    result = run_kg("import", str(REFERENCE), "--suggest", root=project)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
+    row = out.index("row 1 (NL-CBS-SCAN): proposals only; check each against the sources")
+    block = out[row + 1:out.index("row 2 (NL-CBS-CBDS): proposals only; check each against the sources")]
+    assert "  data_source_types: scanner-transaction  <- words 'point-of-sale' in exchanged" in block
+    assert "  partners: Dutch supermarket chains [data-supplier]  <- first partner, data from the partner" in block
+    assert "  data_providers: 'Dutch supermarket chains'  <- data from the partner (scanner-transaction)" in block
+    assert any(line.startswith("  lessons: start-small: Scale up stepwise") and line.endswith("<- words 'scale up'") for line in block)
+    assert "Nothing was written." in result.stderr
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+    assert not (project / "data" / "cases").exists()
