@@ -24,7 +24,7 @@ from ..analysis import web as analysis_web
 from . import pages, sparql
 from .cache import CachedAnswers, ResponseCache
 from .data import Data, NotAnIRI
-from .executor import QueryPool, QueryTimeout, ServerBusy, default_workers
+from .executor import QueryCrashed, QueryPool, QueryRefused, QueryTimeout, ServerBusy, WorkerLost, default_workers
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("kg.serve")
@@ -118,6 +118,12 @@ def pool_unavailable(request, exc: Exception) -> PlainTextResponse:
                              "worker was busy; try again.\n", status_code=503, headers={"Retry-After": "2"})
 
 
+def query_refused(request, exc: Exception) -> PlainTextResponse:
+    """A page's query that a worker refused (SERVICE) or that crashed its worker: one line, never a 500."""
+    status = 403 if isinstance(exc, QueryRefused) else 400
+    return PlainTextResponse(f"Query refused: {exc}\n", status_code=status)
+
+
 def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows: int = 10_000,
                workers: int | None = None, allow_service: tuple[str, ...] = (), cache_mb: int = 32) -> Starlette:
     state = KGState(Path(data_dir), base if base.endswith(("/", "#")) else base + "/", timeout, max_rows,
@@ -163,6 +169,7 @@ def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={404: pages.not_found, 500: pages.server_error, StoreMissing: pages.no_store,
-                                        NotAnIRI: not_an_iri, QueryTimeout: pool_unavailable, ServerBusy: pool_unavailable})
+                                        NotAnIRI: not_an_iri, QueryTimeout: pool_unavailable, ServerBusy: pool_unavailable,
+                                        WorkerLost: pool_unavailable, QueryCrashed: query_refused, QueryRefused: query_refused})
     app.state.kg = state
     return app
