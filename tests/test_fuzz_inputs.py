@@ -99,3 +99,61 @@ def test_line_break_characters_survive_the_round_trip_to_turtle(fuzz_project: Pa
                                                 base_iri="https://w3id.org/nso-partnership/")
               if q.predicate.value == "http://purl.org/dc/terms/title"]
     assert titles == [value]
+
+
+# The explicit columns (what `kg export --format csv` writes): flows separated by ' || ', roles in
+# brackets, categories and agreements checked against the vocabularies.
+EXPLICIT_TEMPLATE = {**TEMPLATE, "partners": "Fuzz Partner Ltd [data-supplier]", "exchanged": "scanner data || advice",
+                     "data_providers": "Fuzz Partner Ltd || Statistics Canada", "data_recipients": "Statistics Canada || ",
+                     "data_source_types": "scanner-transaction || expertise", "privately_held": "yes || no",
+                     "difficulties": "legal: unclear basis for the supply | Coverage of one chain only",
+                     "lessons": "start-small, knowledge-sharing: start with one chain", "legal_basis": "Statistics Act [eli/can/act/1985/s-19] || ",
+                     "agreements": "contract (2019) [Statistics Canada; Fuzz Partner Ltd]: supply contract || mou (year unknown) [Statistics Canada]: x",
+                     "confidence": "secondary"}
+EXPLICIT_NASTY = st.one_of(NASTY, st.sampled_from([
+    "||", " || || ", "[", "[]", "[lead-nso", "x [funder, ]", "Statistics Canada []", "Statistics Canada [funder] [adviser]",
+    "legal, : x", ": : x", "legal:x", "unclassified:", "contract (2019) []: x", "contract () [Statistics Canada]: x",
+    "contract-0 (2019) [Statistics Canada]: x", "contract-2 (2019) [Statistics Canada]: a | contract-2 (2020) [Statistics Canada]: b",
+    "yes || yes || yes", "YES", "scanner-transaction;;expertise", "Fuzz Partner Ltd; Statistics Canada"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(column=st.sampled_from(["organisations", "partners", "exchanged", "data_providers", "data_recipients", "data_source_types",
+                               "privately_held", "difficulties", "lessons", "legal_basis", "agreements"]),
+       value=EXPLICIT_NASTY)
+def test_any_explicit_cell_is_reported_or_yields_valid_strict_turtle(fuzz_project: Path, column: str, value: str):
+    from kg import importer
+
+    row = {**EXPLICIT_TEMPLATE, column: value}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cases.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=importer.COLUMNS)
+            writer.writeheader()
+            writer.writerow(row)
+        try:
+            result = importer.run_import(path, fuzz_project, allow_new=True)
+        except importer.ImportError_:
+            return
+    if not result.ok:
+        assert all(p.row == 1 and p.column in importer.COLUMNS for p in result.problems), result.problems
+        return
+    for planned_path, text in importer.planned_files(result, fuzz_project).items():
+        quads = list(ox.parse(text.encode(), format=ox.RdfFormat.TURTLE, base_iri="https://w3id.org/nso-partnership/"))
+        assert quads, planned_path
+
+
+def test_the_explicit_template_imports_as_written(fuzz_project: Path, tmp_path: Path):
+    """The template the property test mutates is itself valid, so a mutation is what gets tested."""
+    from kg import importer
+
+    path = tmp_path / "cases.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=importer.COLUMNS)
+        writer.writeheader()
+        writer.writerow(EXPLICIT_TEMPLATE)
+    result = importer.run_import(path, fuzz_project, allow_new=True)
+    assert result.ok, result.problems
+    [case] = result.cases
+    assert len(set(case.graph.objects(None, importer.NSP.hasDataFlow))) == 2
+    assert len(set(case.graph.subjects(None, importer.NSP.Agreement))) == 2
