@@ -385,3 +385,14 @@ def test_suggest_prints_proposals_with_their_words_and_writes_nothing(tmp_path: 
     assert "Nothing was written." in result.stderr
     assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
     assert not (project / "data" / "cases").exists()
+
+
+def test_the_import_guide_lists_every_allowed_value():
+    """docs/importing.md lists each value of the explicit columns' schemes, and nothing else."""
+    import re
+
+    text = (ROOT / "docs" / "importing.md").read_text(encoding="utf-8")
+    for scheme in ("participation-role", "data-source-type", "difficulty-category", "lesson-theme", "agreement-type"):
+        section = text.split(f"### `{scheme}`", 1)[1].split("\n#", 1)[0]
+        listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", section, re.M))
+        assert listed == {c.rsplit("/", 1)[-1] for c in _concepts(scheme)}, scheme
