@@ -157,6 +157,8 @@ def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows
         Route("/reports/gap-analysis", analysis_web.gap_report, name="gap-analysis"),
         Route("/network", analysis_web.network_page, name="network"),
         Route("/network.json", analysis_web.network_json, name="network-json"),
+        Route("/audit", analysis_web.audit_page, name="audit"),
+        Route("/audit.json", analysis_web.audit_json, name="audit-json"),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         Route("/{path:path}", pages.resource, name="resource"),
     ]

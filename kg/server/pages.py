@@ -204,6 +204,7 @@ def evidence_of(v: View, n: Node) -> list[dict[str, Any]]:
         src_node = v.d.node(src.value) if isinstance(src, ox.NamedNode) else None
         out.append({"node": ev, "source": src, "page": src_node.one("foaf:page") if src_node else None,
                     "locator": ev.one("nsp:locator"), "paraphrase": ev.one("nsp:paraphrase"), "quote": ev.one("nsp:quote"),
+                    "gloss": ev.one("nsp:quoteGloss"), "provision": ev.one("nsp:locatesProvision"),
                     "confidence": ev.one("nsp:confidence")})
     return out
 
@@ -263,9 +264,10 @@ def law_context(v: View, iri: str, n: Node) -> dict[str, Any]:
     cases = d.select("""SELECT DISTINCT ?case ?a WHERE {
         { ?case nsp:hasDataFlow/nsp:legalBasis ?a } UNION { ?case nsp:legalBasis ?a } UNION { ?case nsp:agreement/nsp:legalBasis ?a }
         ?a eli:is_part_of* ?law } ORDER BY ?case""", law=iri)
-    positions = d.select("""SELECT DISTINCT ?p ?country ?topic ?position WHERE {
+    positions = d.select("""SELECT DISTINCT ?p ?country ?topic ?position ?level WHERE {
         ?p nsp:supportedBy/nsp:grantedBy ?a . ?a eli:is_part_of* ?law .
-        OPTIONAL { ?p nsp:jurisdiction ?country } OPTIONAL { ?p nsp:topic ?topic } OPTIONAL { ?p nsp:position ?position } }
+        OPTIONAL { ?p nsp:jurisdiction ?country } OPTIONAL { ?p nsp:topic ?topic } OPTIONAL { ?p nsp:position ?position }
+        OPTIONAL { ?p nsp:restsOnLevel ?level } }
         ORDER BY ?topic""", law=iri)
     return {"parent": parent[0]["law"] if parent else None, "articles": articles, "effects": effects,
             "amended_by": amended_by, "cited_by": cited_by, "mappings": mappings, "cases": cases, "positions": positions}
