@@ -293,9 +293,12 @@ def export(fmt: str, out: Path | None, include_inferred: bool) -> None:
 
     store = _open_store()
     if fmt == "csv":  # the cases, one row each, in the columns of `kg import`
-        from .export import export_cases_csv
+        from .export import NotExportable, export_cases_csv
 
-        text = export_cases_csv(store)
+        try:
+            text = export_cases_csv(store)
+        except NotExportable as exc:  # something the CSV columns cannot carry back: named, nothing written
+            raise Failure(f"{exc}; nothing was written") from None
         if out:
             tmp = out.with_name(out.name + ".part")
             tmp.write_text(text, encoding="utf-8")

@@ -396,3 +396,33 @@ def test_the_import_guide_lists_every_allowed_value():
         section = text.split(f"### `{scheme}`", 1)[1].split("\n#", 1)[0]
         listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", section, re.M))
         assert listed == {c.rsplit("/", 1)[-1] for c in _concepts(scheme)}, scheme
+
+
+@pytest.mark.parametrize("change, message", [
+    (("difficulty/2", "http://purl.org/dc/terms/description", '"a | b"@en'),
+     "EXPL-SCAN-FLOWS/difficulty/2>: its description contains ' | ', which separates items in the CSV"),
+    (("dataflow/2", "http://purl.org/dc/terms/description", '"a || b"@en'),
+     "EXPL-SCAN-FLOWS/dataflow/2>: its exchanged text contains '||', which separates data flows in the CSV"),
+])
+def test_export_refuses_what_the_columns_cannot_carry_back(tmp_path: Path, change, message):
+    """A known-bad graph: a text holding its column's separator would be split on import; the
+    export names the node instead of writing a file that imports differently."""
+    import pyoxigraph as ox
+
+    from kg.export import NotExportable, export_cases_csv
+    from kg.sources import discover, parse
+
+    project = _project(tmp_path)
+    result = importer.run_import(EXPLICIT, project)
+    store = ox.Store()
+    for s in discover(project):
+        store.extend(parse(s))
+    for c in result.cases:
+        store.extend(importer._ox_quads(c.graph, f"urn:test:{c.case_id}"))
+    node, prop, value = change
+    subject = f"<{CASE}EXPL-SCAN-FLOWS/{node}>"
+    store.update(f"DELETE {{ GRAPH ?g {{ {subject} <{prop}> ?o }} }} INSERT {{ GRAPH ?g {{ {subject} <{prop}> {value} }} }} "
+                 f"WHERE {{ GRAPH ?g {{ {subject} <{prop}> ?o }} }}")
+    with pytest.raises(NotExportable) as exc:
+        export_cases_csv(store)
+    assert str(exc.value).endswith(message)
