@@ -426,3 +426,24 @@ def test_export_refuses_what_the_columns_cannot_carry_back(tmp_path: Path, chang
     with pytest.raises(NotExportable) as exc:
         export_cases_csv(store)
     assert str(exc.value).endswith(message)
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("<{case}/dataflow/1> nsp:dataProvider <{org}NOR-SSB> .", "A data flow names at most one provider"),
+    ("<{case}/participation/NLD-VODAFONE> prov:hadRole <https://w3id.org/nso-partnership/vocab/lesson-theme/start-small> .",
+     "A participation's roles come from the participation-role scheme"),
+    ("<{case}/difficulty/2> nsp:category <https://w3id.org/nso-partnership/vocab/lesson-theme/start-small> .",
+     "A difficulty's category comes from the difficulty-category scheme"),
+    ("<{case}/dataflow/2> nsp:involvesPrivatelyHeldData true .", "A data flow states at most once"),
+])
+def test_the_relaxed_case_shapes_stay_strict_about_what_is_stated(tmp_path: Path, extra, message):
+    """No role, no direction, no category is valid (the fixture validates); a second provider, a value
+    from another scheme or a second privacy statement is not."""
+    project = _project(tmp_path)
+    assert run_kg("import", str(EXPLICIT), root=project).returncode == 0
+    path = project / "data" / "cases" / "EXPL-SCAN-FLOWS.ttl"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "\n@prefix prov: <http://www.w3.org/ns/prov#> .\n"
+                    + extra.format(case=CASE + "EXPL-SCAN-FLOWS", org=ORG) + "\n", encoding="utf-8")
+    result = run_kg("validate", root=project)
+    assert result.returncode == 1 and message in result.stdout + result.stderr
