@@ -48,58 +48,69 @@ def test_cases_by_country_and_outcome(store, dossier):
     assert {r["id"].value for r in run(store, "cases-by-type")} == set(dossier)
 
 
+# The hard-coded answers below are the shipped data as re-curated against the dossier for issue 12
+# (data/cases as of commit e6f03b8): guessed roles, directions, data-source types and categories
+# were removed or corrected by hand, which changed them; the queries themselves did not change.
 def test_failed_or_stopped_cases_with_their_difficulties(store, dossier):
     rows = run(store, "failed-cases-difficulties")
     assert {r["id"].value for r in rows} == {i for i, r in dossier.items() if r["status"] in ("failed", "stopped")}
     assert [(r["id"].value, short(r["status"]), short(r["category"])) for r in rows] == [
-        ("AU-ABS-IBM-2016", "failed", "privacy-data-protection"),
-        ("CA-STATCAN-CREDIT-BANKS", "stopped", "public-trust"), ("CA-STATCAN-CREDIT-BANKS", "stopped", "privacy-data-protection"),
-        ("CA-STATCAN-CREDIT-BANKS", "stopped", "legal"), ("CA-STATCAN-CREDIT-BANKS", "stopped", "privacy-data-protection"),
-        ("CA-STATCAN-CREDIT-BANKS", "stopped", "public-trust"),
-        ("CA-STATCAN-OSM", "stopped", "legal"), ("CA-STATCAN-OSM", "stopped", "unclassified"),
-        ("CA-STATCAN-OSM", "stopped", "data-quality"),
-        ("DE-DESTATIS-TERALYTICS", "stopped", "data-quality"), ("DE-DESTATIS-TERALYTICS", "stopped", "data-quality"),
-        ("NZ-CENSUS-2018", "failed", "skills-capacity"), ("NZ-CENSUS-2018", "failed", "unclassified"),
-        ("US-BEA-FISERV", "stopped", "cost"), ("US-BEA-FISERV", "stopped", "data-quality"),
-        ("US-CENSUS-HARRIS", "failed", "managerial"), ("US-CENSUS-HARRIS", "failed", "cost"),
-        ("US-CENSUS-HARRIS", "failed", "technical-methodological"), ("US-CENSUS-HARRIS", "failed", "unclassified")]
+        ('AU-ABS-IBM-2016', 'failed', 'managerial'), ('AU-ABS-IBM-2016', 'failed', 'public-trust'),
+        ('AU-ABS-IBM-2016', 'failed', 'technical-methodological'),
+        ('CA-STATCAN-CREDIT-BANKS', 'stopped', 'public-trust'),
+        ('CA-STATCAN-CREDIT-BANKS', 'stopped', 'privacy-data-protection'),
+        ('CA-STATCAN-CREDIT-BANKS', 'stopped', 'legal'),
+        ('CA-STATCAN-CREDIT-BANKS', 'stopped', 'privacy-data-protection'),
+        ('CA-STATCAN-CREDIT-BANKS', 'stopped', 'public-trust'), ('CA-STATCAN-OSM', 'stopped', 'legal'),
+        ('CA-STATCAN-OSM', 'stopped', 'unclassified'), ('CA-STATCAN-OSM', 'stopped', 'data-quality'),
+        ('DE-DESTATIS-TERALYTICS', 'stopped', 'data-quality'), ('DE-DESTATIS-TERALYTICS', 'stopped', 'data-quality'),
+        ('NZ-CENSUS-2018', 'failed', 'managerial'), ('NZ-CENSUS-2018', 'failed', 'organisational'),
+        ('NZ-CENSUS-2018', 'failed', 'skills-capacity'), ('NZ-CENSUS-2018', 'failed', 'technical-methodological'),
+        ('NZ-CENSUS-2018', 'failed', 'unclassified'), ('US-BEA-FISERV', 'stopped', 'cost'),
+        ('US-BEA-FISERV', 'stopped', 'data-quality'), ('US-CENSUS-HARRIS', 'failed', 'managerial'),
+        ('US-CENSUS-HARRIS', 'failed', 'cost'), ('US-CENSUS-HARRIS', 'failed', 'technical-methodological'),
+        ('US-CENSUS-HARRIS', 'failed', 'unclassified')]
 
 
 def test_difficulty_categories_by_outcome(store):
     rows = [(short(r["outcome"]) if r["outcome"].value != "none" else "none", short(r["category"]),
              int(r["difficulties"].value), int(r["cases"].value)) for r in run(store, "difficulty-categories-by-outcome")]
     assert rows == [
-        ("mixed", "privacy-data-protection", 4, 3), ("mixed", "data-quality", 3, 3), ("mixed", "public-trust", 3, 2),
-        ("mixed", "cost", 2, 2), ("mixed", "legal", 2, 2), ("mixed", "managerial", 2, 2), ("mixed", "unclassified", 2, 2),
-        ("successful", "data-quality", 15, 11), ("successful", "unclassified", 12, 11),
-        ("successful", "privacy-data-protection", 10, 10), ("successful", "technical-methodological", 9, 8),
-        ("successful", "cost", 5, 4), ("successful", "legal", 5, 5), ("successful", "organisational", 4, 3),
-        ("successful", "skills-capacity", 4, 4), ("successful", "public-trust", 3, 3), ("successful", "commercial", 2, 2),
-        ("successful", "managerial", 1, 1),
-        ("unknown", "privacy-data-protection", 6, 4), ("unknown", "unclassified", 6, 5), ("unknown", "data-quality", 3, 3),
-        ("unknown", "public-trust", 3, 3), ("unknown", "cost", 2, 1), ("unknown", "legal", 2, 2),
-        ("unknown", "technical-methodological", 2, 2), ("unknown", "commercial", 1, 1), ("unknown", "managerial", 1, 1),
-        ("unsuccessful", "public-trust", 4, 2), ("unsuccessful", "privacy-data-protection", 3, 2), ("unsuccessful", "cost", 2, 2),
-        ("unsuccessful", "data-quality", 2, 2), ("unsuccessful", "unclassified", 2, 2), ("unsuccessful", "legal", 1, 1),
-        ("unsuccessful", "managerial", 1, 1), ("unsuccessful", "skills-capacity", 1, 1),
-        ("unsuccessful", "technical-methodological", 1, 1),
-        ("none", "data-quality", 2, 1), ("none", "technical-methodological", 2, 1), ("none", "privacy-data-protection", 1, 1)]
+        ('mixed', 'legal', 4, 3), ('mixed', 'cost', 3, 3), ('mixed', 'data-quality', 3, 3),
+        ('mixed', 'managerial', 3, 2), ('mixed', 'privacy-data-protection', 3, 2), ('mixed', 'public-trust', 3, 3),
+        ('mixed', 'unclassified', 2, 2), ('mixed', 'technical-methodological', 1, 1),
+        ('successful', 'data-quality', 15, 10), ('successful', 'technical-methodological', 13, 11),
+        ('successful', 'unclassified', 13, 13), ('successful', 'privacy-data-protection', 9, 9),
+        ('successful', 'cost', 7, 6), ('successful', 'legal', 6, 6), ('successful', 'organisational', 6, 4),
+        ('successful', 'commercial', 3, 3), ('successful', 'public-trust', 3, 3),
+        ('successful', 'skills-capacity', 2, 2), ('successful', 'managerial', 1, 1),
+        ('unknown', 'privacy-data-protection', 7, 5), ('unknown', 'unclassified', 7, 5), ('unknown', 'legal', 5, 4),
+        ('unknown', 'public-trust', 4, 4), ('unknown', 'data-quality', 3, 3), ('unknown', 'commercial', 2, 2),
+        ('unknown', 'cost', 2, 1), ('unknown', 'technical-methodological', 2, 2),
+        ('unknown', 'organisational', 1, 1), ('unsuccessful', 'public-trust', 4, 3),
+        ('unsuccessful', 'managerial', 3, 3), ('unsuccessful', 'technical-methodological', 3, 3),
+        ('unsuccessful', 'unclassified', 3, 3), ('unsuccessful', 'cost', 2, 2),
+        ('unsuccessful', 'data-quality', 2, 2), ('unsuccessful', 'privacy-data-protection', 2, 1),
+        ('unsuccessful', 'legal', 1, 1), ('unsuccessful', 'organisational', 1, 1),
+        ('unsuccessful', 'skills-capacity', 1, 1), ('none', 'data-quality', 3, 2), ('none', 'legal', 2, 1),
+        ('none', 'privacy-data-protection', 2, 1), ('none', 'technical-methodological', 1, 1)]
 
 
 def test_partners_working_with_several_offices(store):
     rows = [(r["partnerLabel"].value, int(r["offices"].value), tuple(sorted(r["cases"].value.split("; "))))
             for r in run(store, "partners-several-offices")]
     assert rows == [
-        ("Positium", 5, ("EE-EESTIPANK-POSITIUM", "EU-ESTAT-MPD-FS", "ID-BPS-MPD")),
-        ("Amazon Web Services", 4, ("AU-ABS-AWS-2021", "DIGITAL-EARTH-AFRICA", "EU-BIGDATA-HACKATHON")),
-        ("University of Tartu", 4, ("EE-EESTIPANK-POSITIUM", "EU-ESTAT-MPD-FS")),
-        ("European Space Agency", 3, ("DIGITAL-EARTH-AFRICA", "ESA-GAUSS")),
-        ("Global Partnership for Sustainable Development Data", 3, ("DIGITAL-EARTH-AFRICA", "GH-GSS-VODAFONE-FLOWMINDER", "PH-PSA-DATA-ROADMAP")),
-        ("Google", 3, ("UK-ONS-GCP-CENSUS", "UNSD-GOOGLE-DATACOMMONS", "US-CENSUS-TRUST-SAFETY")),
-        ("Donors", 2, ("DATA-FOR-NOW", "UG-PULSELAB-KAMPALA")),
-        ("Federal Reserve Board", 2, ("US-BEA-FISERV", "US-CENSUS-FIRSTDATA")),
-        ("Flowminder Foundation", 2, ("GH-GSS-VODAFONE-FLOWMINDER", "PH-PSA-DATA-ROADMAP")),
-        ("Microsoft", 2, ("PH-PSA-DATA-ROADMAP", "US-CENSUS-TRUST-SAFETY"))]
+        ('University of Tartu', 4, ('EE-EESTIPANK-POSITIUM', 'EU-ESTAT-MPD-FS')),
+        ('Google', 3, ('UK-ONS-GCP-CENSUS', 'UNSD-GOOGLE-DATACOMMONS', 'US-CENSUS-TRUST-SAFETY')),
+        ('Amazon Web Services', 2, ('AU-ABS-AWS-2021', 'EU-BIGDATA-HACKATHON')),
+        ('Donors', 2, ('DATA-FOR-NOW', 'UG-PULSELAB-KAMPALA')),
+        ('Federal Reserve Board', 2, ('US-BEA-FISERV', 'US-CENSUS-FIRSTDATA')),
+        ('Flowminder Foundation', 2, ('GH-GSS-VODAFONE-FLOWMINDER', 'PH-PSA-DATA-ROADMAP')),
+        ('Global Partnership for Sustainable Development Data', 2, ('GH-GSS-VODAFONE-FLOWMINDER', 'PH-PSA-DATA-ROADMAP')),
+        ('Microsoft', 2, ('PH-PSA-DATA-ROADMAP', 'US-CENSUS-TRUST-SAFETY')),
+        ('PARIS21', 2, ('PH-PSA-DATA-ROADMAP', 'RW-NISR-PARIS21-MEDIA')),
+        ('Positium', 2, ('EE-EESTIPANK-POSITIUM', 'ID-BPS-MPD')),
+        ('UN Women', 2, ('CM-BUCREP-UNWOMEN-MEDIA', 'PARIS21-GENDER-MEDIA-COURSE'))]
 
 
 def test_cases_relying_on_an_agreement_and_not_a_statute(store):
@@ -131,13 +142,12 @@ def test_cases_with_data_protection_authorities(store, dossier):
 
 def test_lessons_for_mobile_network_data(store, dossier):
     rows = run(store, "mobile-network-lessons")
-    assert len(rows) == 35
+    assert len(rows) == 27
     assert sorted({r["id"].value for r in rows}) == [
-        "BE-STATBEL-PROXIMUS", "D4D-ORANGE", "DE-DESTATIS-TERALYTICS", "EE-EESTIPANK-POSITIUM", "ES-INE-MNO-2019", "EU-BIGDATA-HACKATHON",
-        "EU-ESSNET-BIGDATA", "EU-ESTAT-MPD-FS", "EU-ESTAT-MULTIMNO", "EU-JRC-MNO-COVID", "FI-STATFI-MNO", "GH-GSS-VODAFONE-FLOWMINDER",
-        "ID-BPS-MPD", "IT-ISTAT-VODAFONE", "JP-NSTAC-DOCOMO", "NL-CBS-MNO", "NL-CBS-RIVM-LAW", "NZ-DATAVENTURES",
-        "RW-NISR-HUB", "UG-PULSELAB-KAMPALA", "UK-ONS-DSC-COVID-MNO", "UK-ONS-O2MOTION", "UK-ONS-VODAFONE",
-        "UN-GWG-UNGP"]
+        'BE-STATBEL-PROXIMUS', 'D4D-ORANGE', 'DE-DESTATIS-TERALYTICS', 'EE-EESTIPANK-POSITIUM', 'ES-INE-MNO-2019',
+        'EU-JRC-MNO-COVID', 'FI-STATFI-MNO', 'GH-GSS-VODAFONE-FLOWMINDER', 'ID-BPS-MPD', 'IT-ISTAT-VODAFONE',
+        'JP-NSTAC-DOCOMO', 'NL-CBS-MNO', 'NL-CBS-RIVM-LAW', 'NZ-DATAVENTURES', 'RW-NISR-HUB', 'UK-ONS-DSC-COVID-MNO',
+        'UK-ONS-O2MOTION', 'UK-ONS-VODAFONE', 'UN-GWG-UNGP']
     for r in rows:  # each lesson's text is in the dossier row of its case, and its sources are the row's
         assert r["lesson"].value.split(";")[0].rstrip(".")[:30] in dossier[r["id"].value]["lessons"]
         assert set(r["sources"].value.split(" | ")) == set(dossier[r["id"].value]["sources"].split(" | "))
