@@ -411,6 +411,19 @@ def test_a_repeated_request_is_answered_from_the_cache_with_the_same_bytes(http)
     assert "X-KG-Cache" in cors.headers["access-control-expose-headers"]
 
 
+def test_relative_iris_resolve_per_host_and_the_cache_keeps_hosts_apart(http):
+    """A query with a relative IRI resolves against the URL it was sent to; a cached answer for one host
+    name is never served to a request sent under another."""
+    query = "SELECT (<x> AS ?v) WHERE {}"
+    answers = {}
+    for host in ("kg.example.org", "other.example.net", "kg.example.org"):
+        r = http.get("/sparql", params={"query": query}, headers={"Host": host, "Accept": "application/sparql-results+json"})
+        assert r.status_code == 200, r.text
+        answers.setdefault(host, []).append((r.json()["results"]["bindings"][0]["v"]["value"], r.headers["x-kg-cache"]))
+    assert answers["kg.example.org"] == [("http://kg.example.org/x", "miss"), ("http://kg.example.org/x", "hit")]
+    assert answers["other.example.net"] == [("http://other.example.net/x", "miss")]
+
+
 def test_errors_and_refusals_are_never_cached(http):
     for _ in range(2):
         bad = http.post("/sparql", data={"query": "SELECT ?x WHERE { ?x"})

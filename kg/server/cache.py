@@ -61,9 +61,10 @@ class ResponseCache:
 
 
 def request_key(store_path: object, method: str, query_string: bytes, content_type: str, body: bytes,
-                accept: str) -> tuple:
-    """What a /sparql answer depends on: the store and the request as sent (query, dataset, format)."""
-    return (store_path, method, query_string, content_type, body, accept)
+                accept: str, host: str) -> tuple:
+    """What a /sparql answer depends on: the store and the request as sent (query, dataset, format),
+    and the host it was sent to (relative IRIs in a query resolve against the endpoint's own URL)."""
+    return (store_path, method, query_string, content_type, body, accept, host)
 
 
 class CachedAnswers:
@@ -97,7 +98,7 @@ class CachedAnswers:
             body = b"".join(chunks)
         key = request_key(kg.store_path, scope["method"], scope["query_string"],
                           headers.get(b"content-type", b"").decode("latin-1"), body,
-                          headers.get(b"accept", b"").decode("latin-1"))
+                          headers.get(b"accept", b"").decode("latin-1"), headers.get(b"host", b"").decode("latin-1"))
         hit = kg.cache.get(key)
         if hit is None:
             return await self.app(scope, _replay(body, receive), send)

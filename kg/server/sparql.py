@@ -210,7 +210,8 @@ async def endpoint(request: Request) -> Response:
         return not_acceptable(request, offers_for("solutions") + offers_for("graph"))
     # Repeats of this exact request are answered from the cache (kg/server/cache.py) while the store stays.
     key = request_key(kg.store_path, request.method, request.scope["query_string"],
-                      request.headers.get("content-type", ""), raw, request.headers.get("accept", ""))
+                      request.headers.get("content-type", ""), raw, request.headers.get("accept", ""),
+                      request.headers.get("host", ""))
     union = not default_graphs and not named_graphs and not has_dataset_clause(query)
     task = Task(query, default_graphs or None, named_graphs or None, union=union, use_prefixes=True,
                 max_rows=kg.max_rows, timeout=kg.timeout, base_iri=base_iri)
