@@ -122,6 +122,9 @@ def test_default_graph_is_the_union_and_dataset_parameters_narrow_it(http):
     assert [b["g"]["value"] for b in r.json()["results"]["bindings"]] == [can_graph]
     r = sparql_get(http, f"SELECT (COUNT(*) AS ?n) FROM <{can_graph}> WHERE {{ ?s ?p ?o }}", "application/json")
     assert n(r) == only_can  # FROM in the query is honoured too
+    # decided on the parsed query in the worker: "FROM" inside a literal or a comment is no dataset clause
+    r = sparql_get(http, 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(?o != "FROM <x>") } # FROM <y>', "application/json")
+    assert n(r) == union
 
 
 def test_cors(http):

@@ -134,9 +134,10 @@ def execute(store: ox.Store, task: Task) -> Result:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in task.named_graphs]
         else:
             kwargs["named_graphs"] = []
-    elif task.union:
+    elif task.union and not dataset_clause(task.query):
         kwargs["use_default_graph_as_union"] = True  # no dataset given: the union of all graphs
-    # else: the query's own FROM / FROM NAMED clauses give the dataset
+    # else: the query's own FROM / FROM NAMED clauses give the dataset (the engine's union option would
+    # override them)
     if task.substitutions:
         kwargs["substitutions"] = {ox.Variable(k): json_term(v) for k, v in task.substitutions.items()}
     if task.use_prefixes:
@@ -239,6 +240,23 @@ def mentions_service(text: str) -> bool:
     from rdflib.plugins.sparql.parser import expandUnicodeEscapes
 
     return "SERVICE" in expandUnicodeEscapes(text).upper()
+
+
+def dataset_clause(text: str) -> bool:
+    """Whether the query has its own FROM / FROM NAMED clause, decided here in the worker: absent when
+    the keyword cannot occur after SPARQL's escape processing, else from rdflib's parse tree. A query
+    rdflib cannot read (oxigraph may) falls back to a look at the text without literals and comments;
+    the choice only sets which default graph the query sees, never what it may reach."""
+    from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseQuery
+
+    expanded = expandUnicodeEscapes(text)
+    if "FROM" not in expanded.upper():
+        return False
+    try:
+        return "datasetClause" in parseQuery(text)[1]  # (CompValue.get returns the key itself when absent)
+    except Exception:  # noqa: BLE001 - pyparsing or recursion errors: rdflib cannot read it
+        from .sparql import has_dataset_clause
+        return has_dataset_clause(expanded)
 
 
 class Unparseable(Exception):

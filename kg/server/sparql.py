@@ -70,6 +70,8 @@ def is_update(text: str) -> bool:
 
 
 def has_dataset_clause(text: str) -> bool:
+    """A look for FROM / FROM NAMED in the text without literals and comments: the worker's fallback
+    when rdflib cannot parse a query (kg/server/executor.py dataset_clause)."""
     return bool(re.search(r"\bFROM\s+(NAMED\s+)?(<|[A-Za-z_][\w.-]*:|:)", _strip(text), re.I))
 
 
@@ -212,7 +214,7 @@ async def endpoint(request: Request) -> Response:
     key = request_key(kg.store_path, request.method, request.scope["query_string"],
                       request.headers.get("content-type", ""), raw, request.headers.get("accept", ""),
                       request.headers.get("host", ""))
-    union = not default_graphs and not named_graphs and not has_dataset_clause(query)
+    union = not default_graphs and not named_graphs  # the worker then honours a FROM in the query (executor.dataset_clause)
     task = Task(query, default_graphs or None, named_graphs or None, union=union, use_prefixes=True,
                 max_rows=kg.max_rows, timeout=kg.timeout, base_iri=base_iri)
     result = await run_task(request, task)
