@@ -158,3 +158,18 @@ def test_a_journal_that_was_never_committed_is_discarded(trees, tmp_path: Path):
     (staging / "0.staged").write_text("@prefix broken", encoding="utf-8")
     assert importer.recover_import(project) == 0
     assert _tree(project) == trees["old_tree"]
+
+
+def test_a_full_disk_while_staging_is_one_line_and_changes_nothing(trees, tmp_path: Path):
+    project = tmp_path / "project"
+    shutil.copytree(trees["old"], project)
+    child = ("import errno, os, sys\nfrom kg.cli import main\n"
+             "def full(fd):\n    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
+             "os.fsync = full\nmain(sys.argv[1:], prog_name='kg')\n")
+    result = subprocess.run([sys.executable, "-c", child, "import", str(trees["v2"]), "--allow-new-organisations"],
+                            env={**os.environ, "KG_ROOT": str(project)}, cwd=project, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (f"Error: cannot write the imported files under {project.resolve() / 'data'}: "
+                                              "No space left on device; nothing was written")
+    assert _tree(project) == trees["old_tree"]
