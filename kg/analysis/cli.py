@@ -57,20 +57,37 @@ def gap_analysis(out_dir: Path | None, query_base: str | None) -> None:
 @click.option("--gexf", type=click.Path(dir_okay=False, path_type=Path), help="Write the law graph as GEXF (Gephi).")
 @click.option("--coverage-csv", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the coverage matrix (jurisdiction x Generic Law article) as CSV.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="csv: with --elements only (one row per article link).")
 @click.option("--top", default=10, show_default=True, help="How many most cited provisions to list.")
+@click.option("--elements", "by_element", is_flag=True,
+              help="The comparative table jurisdiction x element of statistical legislation instead: each cell the "
+                   "articles tagged with the element, with basis and evidence level.")
+@click.option("--element", default=None, metavar="E", help="With --elements: one element (e.g. statistical-confidentiality).")
+@click.option("--country", default=None, metavar="ISO3", help="With --elements: one jurisdiction (ISO3 code or name).")
 @click.pass_context
-def links(ctx: click.Context, graphml: Path | None, gexf: Path | None, coverage_csv: Path | None, fmt: str, top: int) -> None:
-    """Law links: laws, articles and their relations; Generic Law coverage; amendment chains; citations.
+def links(ctx: click.Context, graphml: Path | None, gexf: Path | None, coverage_csv: Path | None, fmt: str, top: int,
+          by_element: bool, element: str | None, country: str | None) -> None:
+    """Law links: laws, articles and their relations; Generic Law coverage (through mappings, else through
+    the elements of statistical legislation); amendment chains; citations. With --elements: the comparative
+    table jurisdiction x element.
 
     Subcommands `suggest` and `accept` propose and review mappings to the Generic Law."""
     if ctx.invoked_subcommand is not None:
         return
     from . import links as L
 
+    if by_element:
+        _element_table(fmt, element, country)
+        return
+    if element or country:
+        raise click.UsageError("--element and --country go with --elements")
+    if fmt == "csv":
+        raise click.UsageError("--format csv goes with --elements (the coverage matrix has --coverage-csv)")
     lk = L.read(_store())
     L.export(lk, graphml, gexf)
-    juris, arts, matrix = L.coverage(lk)
+    juris, arts, matrix = L.coverage(lk, via_elements=True)
+    through = L.element_counterparts(lk)
     nat_alone, model_alone = L.without_counterpart(lk)
     chains = L.amendment_chains(lk)
     cited = L.most_cited(lk, top)
@@ -89,7 +106,12 @@ def links(ctx: click.Context, graphml: Path | None, gexf: Path | None, coverage_
         click.echo(json.dumps({
             "nodes": lk.graph.number_of_nodes(), "edges": relations,
             "coverage": {"jurisdictions": [L.iso3(j) for j in juris], "articles": arts,
-                         "cells": {L.iso3(j): {a: matrix[(j, a)] for a in arts} for j in juris}},
+                         "cells": {L.iso3(j): {a: matrix[(j, a)] for a in arts} for j in juris},
+                         "via_element": {L.iso3(j): {a: through[(j, a)] for a in arts if matrix[(j, a)] == L.VIA_ELEMENT}
+                                         for j in juris if any(matrix[(j, a)] == L.VIA_ELEMENT for a in arts)},
+                         "note": "mapped / partly mapped: a direct provision mapping; via element: no mapping, but the "
+                                 "jurisdiction has an article tagged with an element the Generic Law article is tagged "
+                                 "with (listed under via_element); missing: neither"},
             "national_articles_without_counterpart": nat_alone, "model_articles_without_counterpart": model_alone,
             "amendment_chains": chains, "most_cited": cited}, indent=1))
         return
@@ -99,16 +121,22 @@ def links(ctx: click.Context, graphml: Path | None, gexf: Path | None, coverage_
     click.echo(f"Law graph: {lk.graph.number_of_nodes()} nodes ({', '.join(f'{v} {k}' for k, v in sorted(kinds.items()))}), "
                f"{lk.graph.number_of_edges()} edges ({', '.join(f'{k} {v}' for k, v in sorted(relations.items()))})")
     click.echo(f"\nCoverage of the Generic Law ({len(juris)} jurisdictions x {len(arts)} articles; "
-               "# mapped, ~ partly mapped, . missing):")
+               "# mapped, ~ partly mapped, e via element, . missing):")
+    click.echo("  (# and ~ come from direct provision mappings; e: no mapping, but the jurisdiction has an article "
+               "tagged with an element the Generic Law article is tagged with)")
     head = "     " + " ".join(f"{(lk.resources[a]['number'] or '?'):>4}" for a in arts)
     click.echo(head)
-    symbol = {L.MAPPED: "#", L.PARTLY: "~", L.MISSING: "."}
+    symbol = {L.MAPPED: "#", L.PARTLY: "~", L.VIA_ELEMENT: "e", L.MISSING: "."}
     for j in juris:
         click.echo(f"{L.iso3(j):<5}" + " ".join(f"{symbol[matrix[(j, a)]]:>4}" for a in arts))
-    counts = {s: sum(1 for v in matrix.values() if v == s) for s in (L.MAPPED, L.PARTLY, L.MISSING)}
+    counts = {s: sum(1 for v in matrix.values() if v == s) for s in (L.MAPPED, L.PARTLY, L.VIA_ELEMENT, L.MISSING)}
     click.echo("  " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-    click.echo(f"\nGeneric Law articles with no national counterpart: {len(model_alone)}"
-               + "".join(f"\n  art. {lk.resources[a]['number']} {lk.resources[a]['title'] or ''}" for a in model_alone))
+    def via(a: str) -> str:
+        found = [L.iso3(j) for j in juris if matrix[(j, a)] == L.VIA_ELEMENT]
+        return f" (via element: {', '.join(found)})" if found else ""
+
+    click.echo(f"\nGeneric Law articles no national article is mapped to: {len(model_alone)}"
+               + "".join(f"\n  art. {lk.resources[a]['number']} {lk.resources[a]['title'] or ''}{via(a)}" for a in model_alone))
     by_j: dict[str, int] = {}
     for a in nat_alone:
         j = L.iso3(lk.resources[a]["jurisdiction"])
@@ -129,6 +157,28 @@ def links(ctx: click.Context, graphml: Path | None, gexf: Path | None, coverage_
     for path in (graphml, gexf, coverage_csv):
         if path:
             click.echo(f"Wrote {path}", err=True)
+
+
+def _element_table(fmt: str, element: str | None, country: str | None) -> None:
+    """kg links --elements: the comparative table jurisdiction x element in text, CSV or JSON."""
+    from . import links as L
+    from .compare import UnknownCountry, resolve_country
+
+    store = _store()
+    try:
+        element_iri = L.resolve_element(store, element) if element else None
+        country_iri = resolve_country(store, country)[0] if country else None
+    except L.UnknownElement as exc:
+        raise click.BadParameter(str(exc), param_hint="--element") from None
+    except UnknownCountry as exc:
+        raise click.BadParameter(str(exc), param_hint="--country") from None
+    table = L.element_table(store, element=element_iri, country=country_iri)
+    if fmt == "json":
+        click.echo(json.dumps(table.as_json(), indent=1, ensure_ascii=False))
+    elif fmt == "csv":
+        L.write_element_csv(table, sys.stdout)
+    else:
+        click.echo(L.render_element_text(table), nl=False)
 
 
 @links.command("suggest")

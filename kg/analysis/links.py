@@ -1,7 +1,9 @@
 """Law links for the legislation task force: a networkx graph of laws, articles and their relations
 (ELI relations, provision mappings to the Generic Law, shared provision effects), the coverage matrix
-country x Generic Law article, articles without counterpart, amendment chains, most cited provisions,
-GraphML/GEXF export, and mapping suggestions that only enter the graph through an explicit review.
+country x Generic Law article (through direct mappings, else through the elements of statistical
+legislation the articles are tagged with), articles without counterpart, amendment chains, most cited
+provisions, GraphML/GEXF export, the comparative table jurisdiction x element (`element_table`), and
+mapping suggestions that only enter the graph through an explicit review.
 
 Suggestions are never written as RDF: `suggest` writes a review CSV; `accept` turns the rows a
 reviewer marked accept=yes into assessed nsp:ProvisionMapping nodes in a Turtle file under data/laws/
@@ -30,6 +32,11 @@ COUNTRY = "http://publications.europa.eu/resource/authority/country/"
 MATCH = VOCAB + "match-degree/"
 DEGREES = ("equivalent", "partial", "broader", "narrower")
 MAPPED, PARTLY, MISSING = "mapped", "partly mapped", "missing"
+VIA_ELEMENT = "via element"
+ELEMENT_SCHEME = VOCAB + "legislation-element"
+ELEM = ELEMENT_SCHEME + "/"
+NO_ELEMENT = ELEM + "no-element"
+CONF = VOCAB + "confidence/"
 RELATIONS = ("is_part_of", "cites", "amends", "applies", "transposes", "based_on", "repeals")
 CITING_RELATIONS = ("cites", "amends", "applies", "transposes", "based_on", "repeals")
 REVIEWED_FILE = "data/laws/int-glos-mappings-reviewed.ttl"
@@ -56,6 +63,7 @@ class LawLinks:
     case_citations: dict[str, int]
     model: str = GLOS
     queries: list[str] = field(default_factory=list)
+    elements: dict[str, set[str]] = field(default_factory=dict)  # article -> elements it is tagged with
 
     def model_articles(self) -> list[str]:
         arts = [r for r, d in self.resources.items() if d["law"] == self.model and d["kind"] == "article"]
@@ -84,7 +92,7 @@ def iso3(iri: str | None) -> str:
 def read(store: ox.Store, root: Path | None = None, model: str = GLOS) -> LawLinks:
     """Run the links-*.rq queries and build the graph."""
     names = ["links-legal-resources", "links-law-relations", "links-provision-mappings",
-             "links-provision-effects", "links-case-citations"]
+             "links-provision-effects", "links-case-citations", "links-element-tags"]
     rows = {n: select(store, n, root=root)[1] for n in names}
     seen, relations = set(), []
     for r in rows["links-law-relations"]:  # a triple asserted and also inferred comes once
@@ -97,9 +105,12 @@ def read(store: ox.Store, root: Path | None = None, model: str = GLOS) -> LawLin
     effects: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for r in rows["links-provision-effects"]:
         effects[r["article"]].add((r["modality"], r["topic"]))
+    tags: dict[str, set[str]] = defaultdict(set)
+    for r in rows["links-element-tags"]:
+        tags[r["article"]].add(r["element"])
     links = LawLinks(nx.MultiDiGraph(), resources, rows["links-provision-mappings"], dict(effects),
                      relations, {r["provision"]: r["cases"] for r in rows["links-case-citations"]},
-                     model, names)
+                     model, names, dict(tags))
     _build_graph(links)
     return links
 
@@ -149,15 +160,44 @@ def status_of(degrees: set[str]) -> str:
     return PARTLY if degrees else MISSING
 
 
-def coverage(links: LawLinks) -> tuple[list[str], list[str], dict[tuple[str, str], str]]:
-    """(jurisdictions, model articles, {(jurisdiction, article): status}) for every pair."""
+def coverage(links: LawLinks, via_elements: bool = False) -> tuple[list[str], list[str], dict[tuple[str, str], str]]:
+    """(jurisdictions, model articles, {(jurisdiction, article): status}) for every pair.
+
+    Status from the direct provision mappings (mapped, partly mapped, missing). With via_elements, a
+    pair with no mapping is "via element" when the jurisdiction has an article tagged with an element
+    (not no-element) that the model-law article is tagged with (see `element_counterparts`)."""
     degrees: dict[tuple[str, str], set[str]] = defaultdict(set)
     for m in links.mappings:
         src, tgt = links.resources.get(m["source"]), links.resources.get(m["target"])
         if src and tgt and tgt["law"] == links.model and _is_country(src["jurisdiction"]):
             degrees[(src["jurisdiction"], m["target"])].add(local_name(m["degree"]))
     juris, arts = links.jurisdictions(), links.model_articles()
-    return juris, arts, {(j, a): status_of(degrees.get((j, a), set())) for j in juris for a in arts}
+    matrix = {(j, a): status_of(degrees.get((j, a), set())) for j in juris for a in arts}
+    if via_elements:
+        through = element_counterparts(links)
+        for key, status in matrix.items():
+            if status == MISSING and through.get(key):
+                matrix[key] = VIA_ELEMENT
+    return juris, arts, matrix
+
+
+def element_counterparts(links: LawLinks) -> dict[tuple[str, str], list[str]]:
+    """{(jurisdiction, model-law article): national articles tagged with one of its elements}, for the
+    model-law articles that are tagged (no-element never links)."""
+    by_element: dict[tuple[str, str], set[str]] = defaultdict(set)  # (jurisdiction, element) -> articles
+    for article, elements in links.elements.items():
+        d = links.resources.get(article)
+        if d and d["kind"] == "article" and _is_country(d["jurisdiction"]):
+            for e in elements - {NO_ELEMENT}:
+                by_element[(d["jurisdiction"], e)].add(article)
+    out: dict[tuple[str, str], list[str]] = {}
+    for a in links.model_articles():
+        elements = links.elements.get(a, set()) - {NO_ELEMENT}
+        for j in links.jurisdictions():
+            found = set().union(*(by_element.get((j, e), set()) for e in elements)) if elements else set()
+            if found:
+                out[(j, a)] = sorted(found, key=lambda x: (links.resources[x]["law"], _number_key(links.resources[x]["number"])))
+    return out
 
 
 def without_counterpart(links: LawLinks) -> tuple[list[str], list[str]]:
@@ -255,6 +295,128 @@ def export(links: LawLinks, graphml: Path | None = None, gexf: Path | None = Non
         tmp = path.with_name(path.name + ".part")
         writer(links.graph, tmp)
         tmp.replace(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The comparative table jurisdiction x element of statistical legislation
+# ---------------------------------------------------------------------------------------------
+
+LEVEL_RULE = ("level of a link: the strongest level of the article's own provision-effect evidence where it has "
+              "effects (from: article), else that of its law's inventory evidence, the table of contents read "
+              "(from: inventory); none when neither is recorded. basis: what the tag was read from (heading or text).")
+ELEMENT_CSV_COLUMNS = ["jurisdiction", "element", "element_label", "law", "law_title", "article", "number", "heading",
+                       "page", "basis", "level", "level_from"]
+
+
+class UnknownElement(ValueError):
+    """An element name that is not in the legislation-element scheme."""
+
+
+@dataclass
+class ElementTable:
+    """Cells (jurisdiction, element) -> the articles tagged with the element, each with its evidence level."""
+    elements: list[dict[str, Any]]  # {element, name, label, definition}
+    jurisdictions: list[str]        # country IRIs
+    cells: dict[tuple[str, str], list[dict[str, Any]]]
+
+    def cell(self, jurisdiction: str, element: str) -> list[dict[str, Any]]:
+        return self.cells.get((jurisdiction, element), [])
+
+    def links(self) -> list[dict[str, Any]]:
+        """Every link, in table order (jurisdiction, element, law, article number)."""
+        return [link for j in self.jurisdictions for e in self.elements for link in self.cell(j, e["element"])]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"elements": self.elements, "jurisdictions": [iso3(j) for j in self.jurisdictions],
+                "cells": {iso3(j): {e["name"]: self.cell(j, e["element"]) for e in self.elements if self.cell(j, e["element"])}
+                          for j in self.jurisdictions},
+                "level_rule": LEVEL_RULE}
+
+
+def legislation_elements(store: ox.Store, root: Path | None = None) -> list[dict[str, Any]]:
+    """The scheme's elements (no-element last), by notation where given, else label."""
+    _, rows = select(store, "legislation-elements", root=root)
+    out = [{"element": r["element"], "name": local_name(r["element"]), "label": r["label"] or local_name(r["element"]),
+            "definition": r["definition"] or "", "articles": r["articles"], "jurisdictions": r["jurisdictions"]}
+           for r in rows]
+    return sorted(out, key=lambda e: (e["element"] == NO_ELEMENT, _number_key(next(
+        (r["notation"] for r in rows if r["element"] == e["element"] and r["notation"]), "")), e["label"].lower()))
+
+
+def resolve_element(store: ox.Store, given: str, root: Path | None = None) -> str:
+    """An element's IRI from its IRI or its local name (statistical-confidentiality)."""
+    known = {e["element"]: e for e in legislation_elements(store, root)}
+    iri = given if given.startswith(("http://", "https://")) else ELEM + given.removeprefix("elem:")
+    if iri == NO_ELEMENT:
+        raise UnknownElement("no-element marks articles on nothing in the scheme; it is not a column of the table")
+    if iri not in known:
+        names = ", ".join(sorted(e["name"] for e in known.values()))
+        raise UnknownElement(f"{given!r} is not an element of statistical legislation; known: {names or '(none: is the scheme loaded?)'}")
+    return iri
+
+
+def element_table(store: ox.Store, root: Path | None = None, element: str | None = None,
+                  country: str | None = None) -> ElementTable:
+    """The comparative table from the canned query links-elements (same parameters): every element of
+    the scheme but no-element (or only `element`) x every country with a tagged article (or only `country`)."""
+    params = {k: v for k, v in (("element", element), ("country", country)) if v}
+    _, rows = select(store, "links-elements", params, root)
+    elements = [e for e in legislation_elements(store, root) if e["element"] != NO_ELEMENT
+                and (element is None or e["element"] == element)]
+    elements = [{k: e[k] for k in ("element", "name", "label", "definition")} for e in elements]
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        cells[(r["country"], r["element"])].append({
+            "article": r["article"], "number": r["number"] or "", "heading": r["heading"] or "", "law": r["law"],
+            "law_title": r["lawTitle"] or "", "page": r["page"] or "", "basis": r["basis"] or "",
+            "level": local_name(r["level"]) if r["level"] else None, "level_from": r["levelFrom"]})
+    for links in cells.values():
+        links.sort(key=lambda x: (x["law"], _number_key(x["number"]), x["article"]))
+    jurisdictions = sorted({j for j, _ in cells} | ({country} if country else set()))
+    return ElementTable(elements, jurisdictions, dict(cells))
+
+
+def write_element_csv(table: ElementTable, handle) -> None:
+    """One row per link (a cell is the rows sharing jurisdiction and element); cells neutralised for spreadsheets."""
+    from ..csvsafe import neutralise
+
+    labels = {e["element"]: e["label"] for e in table.elements}
+    writer = csv.DictWriter(handle, ELEMENT_CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for j in table.jurisdictions:
+        for e in table.elements:
+            for link in table.cell(j, e["element"]):
+                writer.writerow({k: neutralise(str(v)) if v is not None else "" for k, v in {
+                    "jurisdiction": iso3(j), "element": e["name"], "element_label": labels[e["element"]],
+                    "law": link["law"], "law_title": link["law_title"], "article": link["article"],
+                    "number": link["number"], "heading": link["heading"], "page": link["page"],
+                    "basis": link["basis"], "level": link["level"], "level_from": link["level_from"]}.items()})
+
+
+def render_element_text(table: ElementTable) -> str:
+    """The table as text, one block per element: each jurisdiction's articles with basis and level."""
+    lines = [f"Elements of statistical legislation: {len(table.jurisdictions)} jurisdiction(s) x {len(table.elements)} element(s), "
+             f"{len(table.links())} article link(s)", f"({LEVEL_RULE})"]
+    several = {j for j in table.jurisdictions if len({x["law"] for e in table.elements for x in table.cell(j, e["element"])}) > 1}
+    for e in table.elements:
+        lines.append(f"\n{e['label']} [{e['name']}]")
+        found = False
+        for j in table.jurisdictions:
+            cell = table.cell(j, e["element"])
+            if not cell:
+                continue
+            found = True
+            parts = [(f"{x['law_title'] or short(x['law'])} " if j in several else "")
+                     + f"{x['number'] or local_name(x['article'])}" + (f" {x['heading']}" if x["heading"] else "")
+                     + f" [{x['basis'] or 'basis?'}; {x['level'] or 'no evidence'}"
+                     + (f" ({x['level_from']})" if x["level_from"] else "") + "]" for x in cell]
+            lines.append(f"  {iso3(j):<5}{'; '.join(parts)}")
+        if not found:
+            lines.append("  (no article tagged)")
+    missing = [iso3(j) for j in table.jurisdictions if not any(table.cell(j, e["element"]) for e in table.elements)]
+    if missing:
+        lines.append("\nNo tagged article: " + ", ".join(missing))
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
