@@ -1,4 +1,5 @@
-"""The analysis commands of `kg`: report gap-analysis, links (suggest, accept), network, compare.
+"""The analysis commands of `kg`: report gap-analysis, links (suggest, accept, --elements), network,
+compare, audit, profile.
 Registered on the main group by kg/cli.py (one line there, so parallel edits do not collide)."""
 from __future__ import annotations
 
@@ -305,6 +306,22 @@ def audit(fmt: str, strict: bool) -> None:
         raise _failure(f"{result.problems} evidence node(s) break the evidence rules (docs/evidence.md)")
 
 
+@click.command()
+@click.argument("country")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def profile(country: str, fmt: str) -> None:
+    """A jurisdiction's profile (ISO3 code or name): its laws (article counts, complete article list or not),
+    statistical office, element coverage, positions with articles and evidence level, amendment timeline, cases."""
+    from . import profile as P
+    from .compare import UnknownCountry
+
+    try:
+        p = P.collect(_store(), country)
+    except UnknownCountry as exc:
+        raise click.BadParameter(str(exc), param_hint="COUNTRY") from None
+    click.echo(json.dumps(p.as_json(), indent=1, ensure_ascii=False) if fmt == "json" else P.render_text(p), nl=fmt == "json")
+
+
 def register(main: click.Group) -> None:
     """Add the analysis commands to the `kg` group."""
     main.add_command(report)
@@ -312,3 +329,4 @@ def register(main: click.Group) -> None:
     main.add_command(network)
     main.add_command(compare)
     main.add_command(audit)
+    main.add_command(profile)

@@ -322,6 +322,13 @@ class ElementTable:
     def cell(self, jurisdiction: str, element: str) -> list[dict[str, Any]]:
         return self.cells.get((jurisdiction, element), [])
 
+    def subset(self, element: str | None = None, country: str | None = None) -> "ElementTable":
+        """The same table cut to one element and/or one jurisdiction (the query's parameters, in Python)."""
+        elements = [e for e in self.elements if element is None or e["element"] == element]
+        jurisdictions = [j for j in self.jurisdictions if country is None or j == country] or ([country] if country else [])
+        keep = {e["element"] for e in elements}
+        return ElementTable(elements, jurisdictions, {k: v for k, v in self.cells.items() if k[0] in jurisdictions and k[1] in keep})
+
     def links(self) -> list[dict[str, Any]]:
         """Every link, in table order (jurisdiction, element, law, article number)."""
         return [link for j in self.jurisdictions for e in self.elements for link in self.cell(j, e["element"])]

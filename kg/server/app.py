@@ -153,12 +153,16 @@ def create_app(data_dir: Path, base: str = BASE, timeout: float = 30.0, max_rows
         Route("/shapes", pages.shapes, name="shapes"),
         Route("/resource", pages.external, name="external"),
         Route("/neighbourhood", pages.neighbourhood, name="neighbourhood"),
-        # analysis pages (kg/analysis/web.py): the gap-analysis report and the partnership network
+        # analysis pages (kg/analysis/web.py): gap-analysis report, partnership network, evidence audit,
+        # laws compared by element, jurisdiction profiles
         Route("/reports/gap-analysis", analysis_web.gap_report, name="gap-analysis"),
         Route("/network", analysis_web.network_page, name="network"),
         Route("/network.json", analysis_web.network_json, name="network-json"),
         Route("/audit", analysis_web.audit_page, name="audit"),
         Route("/audit.json", analysis_web.audit_json, name="audit-json"),
+        Route("/elements", analysis_web.elements_page, name="elements"),
+        Route("/elements.json", analysis_web.elements_json, name="elements-json"),
+        Route("/country/{code}", analysis_web.country_page, name="country"),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         Route("/{path:path}", pages.resource, name="resource"),
     ]

@@ -269,8 +269,41 @@ def law_context(v: View, iri: str, n: Node) -> dict[str, Any]:
         OPTIONAL { ?p nsp:jurisdiction ?country } OPTIONAL { ?p nsp:topic ?topic } OPTIONAL { ?p nsp:position ?position }
         OPTIONAL { ?p nsp:restsOnLevel ?level } }
         ORDER BY ?topic""", law=iri)
-    return {"parent": parent[0]["law"] if parent else None, "articles": articles, "effects": effects,
-            "amended_by": amended_by, "cited_by": cited_by, "mappings": mappings, "cases": cases, "positions": positions}
+    law = parent[0]["law"] if parent else None
+    return {"parent": law, "articles": articles, "effects": effects,
+            "amended_by": amended_by, "cited_by": cited_by, "mappings": mappings, "cases": cases, "positions": positions,
+            **element_context(v, iri, law)}
+
+
+def element_context(v: View, iri: str, law: Any) -> dict[str, Any]:
+    """Elements of statistical legislation: on an article page its tags and "the same element in other
+    laws" (articles of other laws tagged with each element, by jurisdiction, from the canned query
+    links-elements); on a law page its articles by element; on both, the jurisdiction's profile link."""
+    from ..analysis.links import COUNTRY, NO_ELEMENT, element_table
+
+    d = v.d
+    country = d.select("SELECT ?c WHERE { ?law eli:jurisdiction ?c }", law=law.value if law is not None else iri)
+    iso = next((r["c"].value.removeprefix(COUNTRY) for r in country if r["c"].value.startswith(COUNTRY)), None)
+    out: dict[str, Any] = {"profile_iso": iso}
+    if law is None:  # a law: its articles grouped by element
+        rows = d.select("""SELECT ?e ?a ?number WHERE { ?a nsp:topLevelAct ?law ; eli:is_about ?e .
+            FILTER(!sameTerm(?a, ?law)) OPTIONAL { ?a eli:number ?number } }""", law=iri)
+        by: dict[str, list[Any]] = {}
+        for r in sorted(rows, key=lambda r: natural_key(r["number"].value if r["number"] else r["a"].value)):
+            if r["a"] not in by.setdefault(r["e"].value, []):
+                by[r["e"].value].append(r["a"])
+        out["law_elements"] = sorted(by.items(), key=lambda kv: (kv[0] == NO_ELEMENT, v.label(ox.NamedNode(kv[0])).lower()))
+        return out
+    tags = d.select("SELECT ?e ?basis WHERE { ?a eli:is_about ?e OPTIONAL { ?a nsp:elementBasis ?basis } }", a=iri)
+    counterparts = []
+    for r in sorted(tags, key=lambda r: v.label(r["e"]).lower()):
+        if r["e"].value == NO_ELEMENT:
+            continue
+        table = element_table(v.kg.store(), v.kg.root, element=r["e"].value)
+        others = [(j, [x for x in table.cell(j, r["e"].value) if x["law"] != law.value]) for j in table.jurisdictions]
+        counterparts.append({"element": r["e"], "groups": [(j, xs) for j, xs in others if xs]})
+    out.update({"element_tags": tags, "counterparts": counterparts})
+    return out
 
 
 def org_context(v: View, iri: str, n: Node) -> dict[str, Any]:
