@@ -283,8 +283,8 @@ def element_context(v: View, iri: str, law: Any) -> dict[str, Any]:
 
     d = v.d
     country = d.select("SELECT ?c WHERE { ?law eli:jurisdiction ?c }", law=law.value if law is not None else iri)
-    iso = next((r["c"].value.removeprefix(COUNTRY) for r in country if r["c"].value.startswith(COUNTRY)), None)
-    out: dict[str, Any] = {"profile_iso": iso}
+    found = next((r["c"] for r in country if r["c"].value.startswith(COUNTRY)), None)
+    out: dict[str, Any] = {"profile_iso": found.value.removeprefix(COUNTRY) if found else None, "profile_country": found}
     if law is None:  # a law: its articles grouped by element
         rows = d.select("""SELECT ?e ?a ?number WHERE { ?a nsp:topLevelAct ?law ; eli:is_about ?e .
             FILTER(!sameTerm(?a, ?law)) OPTIONAL { ?a eli:number ?number } }""", law=iri)
