@@ -159,6 +159,7 @@ def _expected_audit() -> tuple[dict, set, list]:
             continue
         owns = {o for p in owns_of for o in g.objects(fact, p)}
         owns |= {o for e in g.objects(fact, N.supportedBy) for o in g.objects(e, N.grantedBy)}
+        owns |= {a for o in set(owns) for c in g.subjects(N.changedProvision, o) for a in g.objects(c, N.amendingProvision)}
         ancestors, node = set(), located
         while (node := g.value(node, ELI.is_part_of)) is not None and node not in ancestors:
             ancestors.add(node)

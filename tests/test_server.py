@@ -365,12 +365,13 @@ def test_canned_query_page_is_paged(http):
     assert 'href="/queries/law-articles?limit=100&amp;offset=0" rel="prev"' in second.text
     assert ('rel="next"' in second.text) == (len(every) > 200)
     law = {"law": CAN_LAW}
+    can = [row["number"] for row in csv.DictReader(io.StringIO(http.get("/queries/law-articles.csv", params=law).text))]
     page = http.get("/queries/law-articles.json", params={**law, "limit": 4, "offset": 4}).json()
-    assert [row["number"] for row in page["rows"]] == ["12", "13", "17"]
+    assert len(can) > 8 and [row["number"] for row in page["rows"]] == can[4:8]
     small = http.get("/queries/law-articles", params={**law, "limit": 4})
     assert "Rows 1–4 (pages of 4 rows)" in small.text
     assert "/queries/law-articles?law=https%3A%2F%2Fw3id.org%2Fnso-partnership%2Feli%2Fcan%2Fact%2F1985%2Fs-19&amp;limit=4&amp;offset=4" in small.text
-    assert http.get("/queries/law-articles", params={**law, "limit": 0}).text.count("<tr>") == 1 + 7  # every row
+    assert http.get("/queries/law-articles", params={**law, "limit": 0}).text.count("<tr>") == 1 + len(can)  # every row
     assert http.get("/queries/law-articles", params={"limit": "-1"}).status_code == 400
 
 

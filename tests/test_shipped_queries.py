@@ -164,7 +164,7 @@ def test_top_level_act_is_derived_for_every_legal_resource(store):
         f"SELECT ?x ?t WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?x <{top}> ?t }} }}")}
     resources = {r["x"].value for r in store.query(
         "SELECT ?x WHERE { ?x a <http://data.europa.eu/eli/ontology#LegalResource> }", use_default_graph_as_union=True)}
-    assert {x for x, _ in derived} == resources and len(derived) == len(resources) == 254
+    assert {x for x, _ in derived} == resources and len(derived) == len(resources) > 254  # 254 before the article lists
     assert derived == {(x, str(top_law(URIRef(x)))) for x in resources}
     can = "https://w3id.org/nso-partnership/eli/can/act/1985/s-19"
     eu = "https://w3id.org/nso-partnership/eli/eur/reg/2009/223/"

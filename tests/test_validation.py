@@ -28,7 +28,7 @@ def test_bad_law_fixture_gives_exactly_the_expected_results(mini_project: Path):
         ("Violation", "eli/xxx/act/2000/none/art_1", "eli:is_part_of", f"<{BASE}eli/xxx/act/2000/none>"),
         ("Violation", "id/effect/can-act-1985-s-19/sec_13/9", "nsp:evidence", None),
         ("Violation", "id/effect/can-act-1985-s-19/sec_13/9", "nsp:modality", "topic:private-data-access"),
-        ("Violation", "id/effect/can-act-1985-s-19/sec_13/1/evidence/2", "nsp:confidence", "conf:maybe"),
+        ("Violation", "id/effect/can-act-1985-s-19/sec_13/1/evidence/9", "nsp:confidence", "conf:maybe"),
     }
 
 

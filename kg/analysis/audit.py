@@ -6,7 +6,9 @@ Reports, from the store:
   per case (the case's own level and the levels of its findings' evidence);
 - positions that rest only on `secondary` or `recalled` evidence;
 - evidence whose `nsp:locatesProvision` names a different provision than the fact it supports (not
-  the fact's provision, nor a part of it; facts about no provision are not compared);
+  the fact's provision, a part of it, or the provision that inserted or amended it; facts about no
+  provision are not compared). At level `text-read` that breaks the rules (the quote must come from
+  the provision itself); at `secondary` it is reported (a description read in another instrument);
 - `text-read` evidence without a quote or without the provision it was read in.
 The rules are in docs/evidence.md.
 """
@@ -45,17 +47,22 @@ SELECT ?position ?country ?topic ?value ?level
   OPTIONAL { ?position nsp:evidence/nsp:locator ?locator }
 } GROUP BY ?position ?country ?topic ?value ?level"""
 
-# Evidence naming a provision, with the provisions the supported fact is about.
+# Evidence naming a provision, with the provisions the supported fact is about: its own, and the
+# amending provisions of recorded changes to them (an inserted article's text is read in the provision
+# that inserted it).
 LOCATED = PREFIXES + """
-SELECT ?fact ?evidence ?located ?locator (GROUP_CONCAT(DISTINCT STR(?own); separator=" ") AS ?owns) WHERE {
+SELECT ?fact ?evidence ?located ?locator ?level (GROUP_CONCAT(DISTINCT STR(?own); separator=" ") AS ?owns)
+       (GROUP_CONCAT(DISTINCT STR(?amender); separator=" ") AS ?amenders) WHERE {
   ?fact nsp:evidence ?evidence . ?evidence nsp:locatesProvision ?located .
   OPTIONAL { ?evidence nsp:locator ?locator }
+  OPTIONAL { ?evidence nsp:confidence ?level }
   OPTIONAL {
     { ?fact nsp:grantedBy ?own } UNION { ?fact nsp:changedProvision ?own } UNION { ?fact nsp:amendingProvision ?own }
     UNION { ?fact nsp:sourceProvision ?own } UNION { ?fact nsp:targetProvision ?own }
     UNION { ?fact nsp:supportedBy/nsp:grantedBy ?own }
+    OPTIONAL { ?change nsp:changedProvision ?own ; nsp:amendingProvision ?amender }
   }
-} GROUP BY ?fact ?evidence ?located ?locator"""
+} GROUP BY ?fact ?evidence ?located ?locator ?level"""
 
 PARTS = PREFIXES + "SELECT ?part ?whole WHERE { ?part eli:is_part_of+ ?whole }"
 
@@ -101,8 +108,9 @@ class Audit:
 
     @property
     def problems(self) -> int:
-        """Evidence that breaks a rule (mislocated, or text-read without quote or provision)."""
-        return len(self.mislocated) + len(self.text_read_gaps)
+        """Evidence that breaks a rule: text-read evidence quoting another provision than its fact's, or
+        text-read evidence without a quote or the provision read."""
+        return sum(1 for m in self.mislocated if m["level"] == "text-read") + len(self.text_read_gaps)
 
     def position_share(self, topics: tuple[str, ...] = ("private-data-access", "administrative-data-access",
                                                         "statistical-confidentiality", "microdata-access")) -> tuple[int, int]:
@@ -147,7 +155,11 @@ def collect(store: ox.Store) -> Audit:
         located = r["located"]
         if not owns or located in owns or parts.get(located, set()) & owns:
             continue  # a fact about no provision (e.g. "no provision found") has nothing to compare with
+        amenders = set((r["amenders"] or "").split())
+        if located in amenders or parts.get(located, set()) & amenders:
+            continue  # the text read in the provision that inserted or amended the fact's provision
         audit.mislocated.append({"fact": short(r["fact"]), "evidence": short(r["evidence"]), "locator": r["locator"] or "",
+                                 "level": local_name(r["level"]) if r["level"] else "none",
                                  "locates": short(located), "fact_provisions": "; ".join(sorted(short(o) for o in owns))})
     audit.mislocated.sort(key=lambda m: (m["fact"], m["evidence"]))
     for r in sparql(store, TEXT_READ_GAPS):
@@ -182,7 +194,8 @@ def render_text(audit: Audit) -> str:
     lines += ["", f"Positions resting only on secondary or recalled evidence ({len(audit.weak_positions)}):"]
     lines += [f"  {p['country']} {p['topic']}: {p['value']} [{p['level']}] {p['locators']}" for p in audit.weak_positions]
     lines += ["", f"Evidence naming a different provision than its fact ({len(audit.mislocated)}):"]
-    lines += [f"  {m['evidence']}: reads {m['locates']}, fact is about {m['fact_provisions'] or 'no provision'}" for m in audit.mislocated]
+    lines += [f"  {m['evidence']} [{m['level']}]: reads {m['locates']}, fact is about {m['fact_provisions'] or 'no provision'}"
+              for m in audit.mislocated]
     lines += ["", f"text-read evidence without a quote or the provision read ({len(audit.text_read_gaps)}):"]
     lines += [f"  {g['evidence']}: no {g['missing']}" for g in audit.text_read_gaps]
     levels = Counter(c["level"] for c in audit.by_case.values())
