@@ -147,6 +147,61 @@ def load_test(port: int, path: str, query: str, concurrency: int, seconds: float
             "requests": len(latencies), "errors": errors[0]}
 
 
+def page_load_test(port: int, paths: list[str], concurrency: int, seconds: float) -> dict:
+    """`concurrency` client threads GETting description pages (`paths`, in turn) for `seconds`:
+    distinct resources, so no answer is a repeat of the one before."""
+    latencies: list[float] = []
+    errors = [0]
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def worker(offset: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, i = [], offset
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            try:
+                conn.request("GET", paths[i % len(paths)])
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[0] += 1
+            except (OSError, http.client.HTTPException):
+                errors[0] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                continue
+            finally:
+                i += 1
+            mine.append(time.perf_counter() - t)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(k * 7,)) for k in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    q = sorted(latencies)
+    return {"qps": len(q) / elapsed, "p50_ms": 1000 * statistics.median(q) if q else None,
+            "p99_ms": 1000 * q[min(len(q) - 1, int(0.99 * len(q)))] if q else None, "requests": len(q), "errors": errors[0]}
+
+
+def page_paths(data_dir: Path, n: int = 200) -> list[str]:
+    """`/PATH.ttl` of n described resources minted by the project (laws, articles, cases, organisations)."""
+    from kg import BASE
+    from kg.store import open_store
+
+    store = open_store(data_dir)
+    rows = store.query(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), \"{BASE}\")) }} LIMIT {n}",
+                       use_default_graph_as_union=True)
+    paths = ["/" + r["s"].value[len(BASE):] + ".ttl" for r in rows]
+    del store
+    return paths
+
+
 def http_queries(meta: dict) -> dict[str, str]:
     """Three queries: an IRI look-up, a canned query with a parameter, an aggregation per country."""
     import pyoxigraph as ox
@@ -185,6 +240,7 @@ def http_bench(data_dir: Path, meta: dict, seconds: float) -> dict:
         # ("OxHTTP thread spawn error: Resource temporarily unavailable")
     }
     queries = http_queries(meta)
+    pages = page_paths(data_dir)
     for name, (cmd, path) in servers.items():
         port = _free_port()
         log = open(WORK / ("server-" + "".join(ch if ch.isalnum() else "-" for ch in name) + ".log"), "wb")  # a pipe left unread would block a chatty server
@@ -196,6 +252,9 @@ def http_bench(data_dir: Path, meta: dict, seconds: float) -> dict:
                 load_test(port, path, q, 2, 1)  # warm-up
                 for c in (1, 4, 16):
                     results[(name, qname, c)] = load_test(port, path, q, c, seconds)
+            if name == "kg serve --cache-mb 0" and pages:  # description pages (the .ttl of each resource)
+                page_load_test(port, pages, 2, 1)
+                results[(name, "pages", 16)] = page_load_test(port, pages, 16, seconds)
             results[(name, "peak_mb", 0)] = _tree_hwm(proc.pid) / 1024
         except RuntimeError as exc:
             results[(name, "error", 0)] = str(exc)
@@ -328,6 +387,10 @@ def targets(results: dict[str, dict], minutes: float) -> list[str]:
         if ratios:
             out.append(f"- /sparql keeps 80% of the bare Oxigraph server's throughput on a cheap IRI look-up, {label}: "
                        f"{' / '.join(f'{x:.2f}x' for x in ratios)} at 1 / 4 / 16 clients ({mark(min(ratios) >= 0.8)}).")
+    pages = h.get(("kg serve --cache-mb 0", "pages", 16))
+    if pages and pages["p99_ms"] is not None:
+        out.append(f"- Description pages (`/PATH.ttl`) under 16 clients, p99 under 200 ms: p99 {pages['p99_ms']:.0f} ms, "
+                   f"median {pages['p50_ms']:.0f} ms, {pages['errors']} errors ({mark(pages['p99_ms'] < 200 and not pages['errors'])}).")
     return out + [""]
 
 
@@ -390,7 +453,7 @@ def report(results: dict[str, dict], started: float, command: str) -> str:
     for scale, r in results.items():
         h = r["http"]
         for (server, qname, c), v in h.items():
-            if server != "kg serve" or c == 0:
+            if server != "kg serve" or c == 0 or qname == "pages":
                 continue
             cells = [f"| {scale} | {qname} | {c}"]
             o = h.get(("oxigraph serve-read-only", qname, c))
@@ -401,6 +464,9 @@ def report(results: dict[str, dict], started: float, command: str) -> str:
             cells.append(f"{o['qps']:.0f} | {_ms(o['p50_ms'])} |" if o else "n/a | n/a |")
             lines.append(" | ".join(cells))
         for (server, what, c), v in h.items():
+            if what == "pages":
+                lines.append(f"| {scale} | description pages (`/PATH.ttl`, 200 resources in turn, {server}) | {c} | "
+                             f"{v['qps']:.0f} | {_ms(v['p50_ms'])} | p99 {_ms(v['p99_ms'])} | {v['errors']} errors | | | | |")
             if what == "peak_mb":
                 lines.append(f"| {scale} | peak memory of {server} (all processes) | | {v:.0f} MB | | | | |")
             if what == "error":

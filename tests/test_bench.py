@@ -34,7 +34,11 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_scale(tmp_path):
             for c in (1, 4, 16):
                 row = http[f"{server}|{query}|{c}"]
                 assert row["requests"] > 0 and row["errors"] == 0, (server, query, c, row)
+    pages = http["kg serve --cache-mb 0|pages|16"]  # description pages under 16 clients
+    assert pages["requests"] > 0 and pages["errors"] == 0 and pages["p99_ms"] >= pages["p50_ms"] > 0, pages
     text = out.read_text()
     assert len(re.findall(r"^\| smoke \| [\d,]+ \| ", text, re.M)) == 4  # load, reasoning, full and incremental validation
     assert len(re.findall(r"^\| smoke \| (iri-lookup|private-data-access\(country\)|statistical-laws\(country\)) \| \d+ \| \d+ \|",
                           text, re.M)) == 9
+    assert re.search(r"^\| smoke \| description pages .* \| 16 \| \d+ \| ", text, re.M)
+    assert "Description pages (`/PATH.ttl`) under 16 clients, p99 under 200 ms" in text
