@@ -106,6 +106,16 @@ def _wait(port: int, path: str, proc: subprocess.Popen, seconds: float = 120) ->
     raise RuntimeError("server did not start")
 
 
+def _run_clients(threads: list[threading.Thread]) -> float:
+    """Start the client threads together, wait for them all; the seconds it took."""
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
 def load_test(port: int, path: str, query: str, concurrency: int, seconds: float) -> dict:
     """`concurrency` client threads, each with a keep-alive connection, POSTing the query for `seconds`."""
     body = urllib.parse.urlencode({"query": query})
@@ -136,13 +146,7 @@ def load_test(port: int, path: str, query: str, concurrency: int, seconds: float
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
+    elapsed = _run_clients([threading.Thread(target=worker) for _ in range(concurrency)])
     return {"qps": len(latencies) / elapsed, "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
             "requests": len(latencies), "errors": errors[0]}
 
@@ -177,13 +181,7 @@ def page_load_test(port: int, paths: list[str], concurrency: int, seconds: float
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=worker, args=(k * 7,)) for k in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
+    elapsed = _run_clients([threading.Thread(target=worker, args=(k * 7,)) for k in range(concurrency)])
     q = sorted(latencies)
     return {"qps": len(q) / elapsed, "p50_ms": 1000 * statistics.median(q) if q else None,
             "p99_ms": 1000 * q[min(len(q) - 1, int(0.99 * len(q)))] if q else None, "requests": len(q), "errors": errors[0]}

@@ -34,6 +34,13 @@ def make_project(dest: Path, data_files: list[str] | None = None) -> Path:
     return dest
 
 
+def built(project: Path, data_dir: Path) -> tuple[Path, Path]:
+    """`kg build` of a fixture project by the real CLI (it must succeed): (project root, data directory)."""
+    result = run_kg("build", root=project, data_dir=data_dir)
+    assert result.returncode == 0, result.stderr + result.stdout
+    return project, data_dir
+
+
 @pytest.fixture
 def mini_project(tmp_path: Path) -> Path:
     """Real ontology, shapes and vocabularies plus the Canada seed law: stable while data/ grows."""

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import rdflib
 
-from conftest import FIXTURES, ROOT, make_project, run_kg
+from conftest import FIXTURES, ROOT, built, make_project, run_kg
 from kg.pipeline import check, load
 from kg.sources import discover
 from server_helpers import SCREENSHOTS, LiveServer
@@ -55,10 +55,7 @@ def _project(dest: Path, *fixtures: str) -> Path:
 def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The elements fixture built by the real CLI: (project root, data directory)."""
     tmp = tmp_path_factory.mktemp("elements")
-    project, data_dir = _project(tmp, "elements-laws.ttl"), tmp / "build"
-    result = run_kg("build", root=project, data_dir=data_dir)
-    assert result.returncode == 0, result.stderr + result.stdout
-    return project, data_dir
+    return built(_project(tmp, "elements-laws.ttl"), tmp / "build")
 
 
 def _run(fixture_store, *args: str):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, URIRef
 
-from conftest import FIXTURES, ROOT, make_project, run_kg
+from conftest import FIXTURES, ROOT, built, make_project, run_kg
 from kg.pipeline import check, load
 from kg.sources import discover
 from server_helpers import LiveServer
@@ -38,10 +38,7 @@ def _results(project: Path) -> set[tuple]:
 def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The valid evidence fixture built by the real CLI: (project root, data directory)."""
     tmp = tmp_path_factory.mktemp("evidence")
-    project, data_dir = _project(tmp, "evidence-rules.ttl"), tmp / "build"
-    result = run_kg("build", root=project, data_dir=data_dir)
-    assert result.returncode == 0, result.stderr + result.stdout
-    return project, data_dir
+    return built(_project(tmp, "evidence-rules.ttl"), tmp / "build")
 
 
 def test_the_valid_fixture_conforms(tmp_path: Path):
