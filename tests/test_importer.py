@@ -20,8 +20,8 @@ NO_OFFICE = "no statistical office or producer of official statistics among"
 
 
 def _project(tmp_path: Path) -> Path:
-    """The real ontology, shapes, vocabularies, laws and organisations, and no cases."""
-    files = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "data" / "laws").glob("*.ttl"))]
+    """The real ontology, shapes, vocabularies, laws (with their article lists) and organisations, and no cases."""
+    files = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "data" / "laws").rglob("*.ttl"))]
     return make_project(tmp_path / "project", files + ["data/organisations.ttl"])
 
 
