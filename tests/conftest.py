@@ -34,6 +34,17 @@ def make_project(dest: Path, data_files: list[str] | None = None) -> Path:
     return dest
 
 
+def write_csv(path: Path, rows: list[dict[str, str]], fieldnames: list[str]) -> Path:
+    """Rows as a CSV file with a header (the form `kg import` reads)."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fieldnames)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def built(project: Path, data_dir: Path) -> tuple[Path, Path]:
     """`kg build` of a fixture project by the real CLI (it must succeed): (project root, data directory)."""
     result = run_kg("build", root=project, data_dir=data_dir)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_project
+from conftest import make_project, write_csv
 from kg.server import conneg
 
 OFFERS = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values"]
@@ -56,30 +56,31 @@ def fuzz_project(tmp_path_factory) -> Path:
     return make_project(tmp_path_factory.mktemp("fuzz") / "project", ["data/laws/can.ttl"])
 
 
+def _one_row_is_reported_or_valid(project: Path, row: dict[str, str], header: list[str]) -> None:
+    """Import one row: either its problems name row 1 and a real column, or every planned file is
+    Turtle that pyoxigraph's strict parser loads."""
+    from kg import importer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_csv(Path(tmp) / "cases.csv", [row], header)
+        try:
+            result = importer.run_import(path, project, allow_new=True)
+        except importer.ImportError_:
+            return  # unreadable input: reported as such
+    if not result.ok:
+        assert all(p.row == 1 and p.column in header for p in result.problems), result.problems
+        return
+    for planned_path, text in importer.planned_files(result, project).items():
+        quads = list(ox.parse(text.encode(), format=ox.RdfFormat.TURTLE, base_iri="https://w3id.org/nso-partnership/"))
+        assert quads, planned_path
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(column=st.sampled_from(["title", "partners", "exchanged", "difficulties", "lessons", "legal_basis", "outcome",
                                "start_year", "end_year", "status", "type", "sources", "countries", "partner_sectors"]),
        value=NASTY)
 def test_any_cell_is_reported_or_yields_valid_strict_turtle(fuzz_project: Path, column: str, value: str):
-    from kg import importer
-
-    row = {**TEMPLATE, column: value}
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "cases.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=HEADER_ROW)
-            writer.writeheader()
-            writer.writerow(row)
-        try:
-            result = importer.run_import(path, fuzz_project, allow_new=True)
-        except importer.ImportError_:
-            return  # unreadable input: reported as such
-    if not result.ok:
-        assert all(p.row == 1 and p.column in HEADER_ROW for p in result.problems), result.problems
-        return
-    for planned_path, text in importer.planned_files(result, fuzz_project).items():
-        quads = list(ox.parse(text.encode(), format=ox.RdfFormat.TURTLE, base_iri="https://w3id.org/nso-partnership/"))
-        assert quads, planned_path
+    _one_row_is_reported_or_valid(fuzz_project, {**TEMPLATE, column: value}, HEADER_ROW)
 
 
 @pytest.mark.parametrize("value", ["0\x850", "a\u2028b", "a\u2029b", "a\x0bb", "a\x0cb", "line one\r\nline two", "cr\ronly"])
@@ -124,23 +125,7 @@ EXPLICIT_NASTY = st.one_of(NASTY, st.sampled_from([
 def test_any_explicit_cell_is_reported_or_yields_valid_strict_turtle(fuzz_project: Path, column: str, value: str):
     from kg import importer
 
-    row = {**EXPLICIT_TEMPLATE, column: value}
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "cases.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=importer.COLUMNS)
-            writer.writeheader()
-            writer.writerow(row)
-        try:
-            result = importer.run_import(path, fuzz_project, allow_new=True)
-        except importer.ImportError_:
-            return
-    if not result.ok:
-        assert all(p.row == 1 and p.column in importer.COLUMNS for p in result.problems), result.problems
-        return
-    for planned_path, text in importer.planned_files(result, fuzz_project).items():
-        quads = list(ox.parse(text.encode(), format=ox.RdfFormat.TURTLE, base_iri="https://w3id.org/nso-partnership/"))
-        assert quads, planned_path
+    _one_row_is_reported_or_valid(fuzz_project, {**EXPLICIT_TEMPLATE, column: value}, importer.COLUMNS)
 
 
 def test_the_explicit_template_imports_as_written(fuzz_project: Path, tmp_path: Path):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_project, run_kg
+from conftest import FIXTURES, make_project, run_kg, write_csv
 from kg import importer
 
 # The child runs the real `kg import` with os.replace / os.rename counting their calls: the k-th call
@@ -52,11 +52,7 @@ def _rows(version: int) -> list[dict[str, str]]:
 
 
 def _csv(path: Path, rows: list[dict[str, str]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=importer.COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return write_csv(path, rows, importer.COLUMNS)
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -9,7 +9,7 @@ import pytest
 import rdflib
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from conftest import FIXTURES, ROOT, make_project, run_kg
+from conftest import FIXTURES, ROOT, make_project, run_kg, write_csv
 from kg import importer
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "cases.csv"
@@ -42,11 +42,7 @@ def _rows(path: Path = REFERENCE) -> list[dict[str, str]]:
 
 
 def _write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=importer.COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return write_csv(path, rows, importer.COLUMNS)
 
 
 def test_the_dossier_rows_left_out_are_reported_by_row_and_column(tmp_path: Path):
