@@ -80,6 +80,7 @@ def export_cases_csv(store: ox.Store) -> str:
         values = {
             "id": row["id"].value, "title": text(one("dct:title")), "organisations": organisations, "countries": "; ".join(countries),
             "partners": partners, "partner_sectors": "; ".join(_sector_label(ctx, s) for s in sectors),
+            "new_organisations": "",  # every participant is in the graph already
             "type": slug(one("nsp:partnershipType")), "secondary_type": slug(one("nsp:secondaryPartnershipType")),
             "start_year": text(one("nsp:startYear")), "end_year": text(one("nsp:endYear")), "status": slug(one("nsp:status")),
             "outcome": f"{outcome}: {reason}" if outcome and reason else outcome or reason,

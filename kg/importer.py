@@ -53,10 +53,14 @@ DOSSIER_COLUMNS = ["id", "title", "organisations", "countries", "partners", "par
                    "difficulties", "lessons", "legal_basis", "sources", "confidence"]
 # The explicit form (what `kg export --format csv` writes): the dossier's columns plus the data flows'
 # parties, data-source types and privacy, and the agreements.
-COLUMNS = ["id", "title", "organisations", "countries", "partners", "partner_sectors", "type",
+COLUMNS = ["id", "title", "organisations", "countries", "partners", "partner_sectors", "new_organisations", "type",
            "secondary_type", "exchanged", "data_providers", "data_recipients", "data_source_types",
            "privately_held", "start_year", "end_year", "status", "outcome", "difficulties", "lessons",
            "legal_basis", "agreements", "sources", "confidence"]
+# `new_organisations` (organisations not yet in the graph, declared with their kind and country) is
+# optional in a header: the explicit header without it (written before 2026-12) and the dossier's
+# header, with or without it, are read too.
+NEW_ORGS = "new_organisations"
 # One part per data flow, separated by FLOW_SEP; items within a part (and within difficulties and
 # lessons) separated by ITEM_SEP.
 FLOW_COLUMNS = ["exchanged", "data_providers", "data_recipients", "data_source_types", "privately_held",
@@ -94,6 +98,30 @@ STATISTICAL_CLASSES = {NSP_IRI + "NationalStatisticalOffice", NSP_IRI + "Interna
 ORG_CLASSES = STATISTICAL_CLASSES | {NSP_IRI + "WorkingGroup"} | {
     "http://www.w3.org/ns/org#" + c for c in ("Organization", "FormalOrganization", "OrganizationalUnit", "OrganizationalCollaboration")}
 ORGANISER_ROLES = {"lead-nso", "coordinator"}  # roles that mark the organisations column
+
+
+# The kinds a new organisation is declared with in new_organisations: the ontology's classes of
+# statistical organisations, or (for any other organisation) a partner sector, data/vocab/partner-sector.ttl.
+KINDS = {"statistical-office": NSP_IRI + "NationalStatisticalOffice",
+         "statistics-producer": NSP_IRI + "StatisticsProducer",
+         "international-statistical-organisation": NSP_IRI + "InternationalStatisticalOrganization"}
+KINDS_WITH_COUNTRY = {"statistical-office", "statistics-producer"}
+KIND_ALIASES = {"national-statistical-office": "statistical-office", "nso": "statistical-office",
+                "producer-of-official-statistics": "statistics-producer",
+                "other-producer-of-official-statistics": "statistics-producer",
+                "international-statistical-organization": "international-statistical-organisation"}
+
+
+def _kind_name(cls: str) -> str:
+    return {v_: k for k, v_ in KINDS.items()}.get(cls, cls).replace("-", " ")
+
+
+def org_iri(name: str, country: str | None) -> str:
+    """<id/org/{ISO3}-{NAME}> (INT without a country): the name upper-cased, accents removed."""
+    iso = country.rsplit("/", 1)[-1] if country else "INT"
+    folded = "".join(ch for ch in unicodedata.normalize("NFD", name) if not unicodedata.combining(ch))
+    slug = re.sub(r"[^A-Z0-9]+", "-", folded.upper()).strip("-")[:40].strip("-") or "ORG"
+    return f"{ID}org/{iso}-{slug}"
 
 
 QUALIFIER = re.compile(r"^(?:e\.g\.|incl\.|later|earlier|funders?|donors?|data from)\s+")
@@ -256,8 +284,28 @@ def source_iri(url: str) -> URIRef:
     return URIRef(ID + "source/" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:12])
 
 
+def name_key(label: str) -> str:
+    """The form in which names of countries and organisations are compared (docs/importing.md, "How
+    names are matched"): NFKC, case folded, accents removed (the combining marks of the canonical
+    decomposition, so 'Turkiye' matches 'Türkiye'), white space collapsed. Nothing fuzzier."""
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", label).casefold())
+    text = unicodedata.normalize("NFC", "".join(ch for ch in text if not unicodedata.combining(ch)))
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def norm(label: str) -> str:
-    return re.sub(r"\s+", " ", label).strip().casefold()
+    """A label's matching form (`name_key`); kept under this name for kg.export and kg.suggest."""
+    return name_key(label)
+
+
+def either(items: list[str]) -> str:
+    """['a'] -> 'a'; ['a', 'b', 'c'] -> 'a, b or c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def hint(candidates: list[str]) -> str:
+    """'; did you mean 'A', 'B' or 'C'?' for up to three close names ('' for none): a hint, never applied."""
+    return f"; did you mean {either([repr(c) for c in candidates])}?" if candidates else ""
 
 
 def norm_number(n: str) -> str:
@@ -273,19 +321,24 @@ class Context:
 
     def __init__(self, store: ox.Store):
         self.store = store
-        self.orgs: dict[str, set[str]] = {}  # normalised label -> org IRIs (a label of two is ambiguous)
+        self.orgs: dict[str, set[str]] = {}  # name key -> org IRIs (a label of two is ambiguous)
         self.org_labels: dict[str, str] = {}  # org IRI -> display label
         self.org_classes: dict[str, set[str]] = {}
         self.org_sectors: dict[str, set[str]] = {}
-        self.places: dict[str, list[str]] = {}  # normalised label -> country IRIs (an area gives its parts)
-        self.country_labels: dict[str, str] = {}
+        self.org_spatial: dict[str, set[str]] = {}  # org IRI -> its countries (dct:spatial)
+        self.place_names: dict[str, dict[str, list[str]]] = {}  # name key -> {place IRI: the countries it stands for}
+        self.places: dict[str, list[str]] = {}  # name key -> countries, for the names of exactly one place
+        self.place_labels: dict[str, str] = {}  # place IRI -> its preferred label
+        self.place_hints: list[str] = []  # the preferred and other labels, offered as hints for an unknown name
+        self.country_labels: dict[str, str] = {}  # place IRI -> a label that names it alone (what kg export writes)
         self.concepts: dict[str, set[str]] = {}  # scheme -> concept slugs
         q = lambda text: store.query(text, use_default_graph_as_union=True)  # noqa: E731
         classes = " ".join(f"<{c}>" for c in ORG_CLASSES)
         for r in q(f"""SELECT ?o ?c WHERE {{ ?o a ?c VALUES ?c {{ {classes} }} }}"""):
             self.org_classes.setdefault(r["o"].value, set()).add(r["c"].value)
         for r in q("""SELECT ?o ?l ?p WHERE { { ?o <http://www.w3.org/2004/02/skos/core#prefLabel> ?l BIND(1 AS ?p) }
-                     UNION { ?o <http://www.w3.org/2004/02/skos/core#altLabel> ?l BIND(2 AS ?p) } }"""):
+                     UNION { ?o <http://www.w3.org/2004/02/skos/core#altLabel> ?l BIND(2 AS ?p) }
+                     UNION { ?o <http://www.w3.org/2004/02/skos/core#hiddenLabel> ?l BIND(3 AS ?p) } }"""):
             o = r["o"].value
             if o in self.org_classes:
                 self.orgs.setdefault(norm(r["l"].value), set()).add(o)
@@ -294,30 +347,55 @@ class Context:
                         self.org_labels[o] = r["l"].value
         for r in q("""SELECT ?o ?s WHERE { ?o <http://www.w3.org/ns/org#classification> ?s }"""):
             self.org_sectors.setdefault(r["o"].value, set()).add(r["s"].value.rsplit("/", 1)[-1])
-        parts: dict[str, list[str]] = {}
-        for r in q("""SELECT ?c ?a WHERE { ?c a <http://purl.org/dc/terms/Location> ; <http://purl.org/dc/terms/isPartOf> ?a }"""):
-            parts.setdefault(r["a"].value, []).append(r["c"].value)
-        for r in q("""SELECT ?c ?l ?p WHERE { ?c a <http://purl.org/dc/terms/Location> .
-                     { ?c <http://www.w3.org/2004/02/skos/core#prefLabel> ?l BIND(1 AS ?p) } UNION
-                     { ?c <http://www.w3.org/2004/02/skos/core#altLabel> ?l BIND(2 AS ?p) } }"""):
-            c = r["c"].value
-            if COUNTRY_RE.match(c):
-                self.places.setdefault(norm(r["l"].value), [c])
-                if r["p"].value == "1":
-                    self.country_labels[c] = r["l"].value
-            elif parts.get(c) or not AREA_RE.match(c):
-                self.places.setdefault(norm(r["l"].value), sorted(parts.get(c, [])))
-        # an area without parts, such as id/area/INT ("international"), is a place of its own
-        for r in q(f"""SELECT ?a ?l ?p WHERE {{ {{ ?a <http://www.w3.org/2004/02/skos/core#prefLabel> ?l BIND(1 AS ?p) }} UNION
-                     {{ ?a <http://www.w3.org/2004/02/skos/core#altLabel> ?l BIND(2 AS ?p) }}
-                     FILTER(STRSTARTS(STR(?a), "{AREA}")) }} ORDER BY ?p ?l"""):
-            a = r["a"].value
-            if AREA_RE.match(a) and not parts.get(a):
-                self.places.setdefault(norm(r["l"].value), [a])
-                self.country_labels.setdefault(a, r["l"].value)
+        for r in q("""SELECT ?o ?s WHERE { ?o <http://purl.org/dc/terms/spatial> ?s }"""):
+            if r["o"].value in self.org_classes:
+                self.org_spatial.setdefault(r["o"].value, set()).add(r["s"].value)
+        self._places(q)
         for r in q("""SELECT ?c ?s WHERE { ?c <http://www.w3.org/2004/02/skos/core#inScheme> ?s }"""):
             self.concepts.setdefault(r["s"].value.rsplit("/", 1)[-1], set()).add(r["c"].value.rsplit("/", 1)[-1])
         self.laws = self._laws(q)
+
+    def _places(self, q) -> None:
+        """Countries and areas by every name: prefLabel, altLabel, hiddenLabel and notation. A country
+        stands for itself, an area with parts for its countries, an area without parts (id/area/INT,
+        'international') for itself."""
+        parts: dict[str, list[str]] = {}
+        for r in q("""SELECT ?c ?a WHERE { ?c a <http://purl.org/dc/terms/Location> ; <http://purl.org/dc/terms/isPartOf> ?a }"""):
+            parts.setdefault(r["a"].value, []).append(r["c"].value)
+        places: dict[str, list[str]] = {}
+        names: dict[str, list[tuple[int, int, str]]] = {}  # place -> (kind, language rank, label)
+        label_kinds = """{ ?c <http://www.w3.org/2004/02/skos/core#prefLabel> ?l BIND(1 AS ?p) } UNION
+                         { ?c <http://www.w3.org/2004/02/skos/core#altLabel> ?l BIND(2 AS ?p) } UNION
+                         { ?c <http://www.w3.org/2004/02/skos/core#hiddenLabel> ?l BIND(3 AS ?p) }"""
+        for r in q(f"""SELECT ?c ?l ?p WHERE {{ ?c a <http://purl.org/dc/terms/Location> .
+                     {{ {label_kinds} }} UNION {{ ?c <http://www.w3.org/2004/02/skos/core#notation> ?l BIND(4 AS ?p) }} }}"""):
+            c = r["c"].value
+            if COUNTRY_RE.match(c):
+                places[c] = [c]
+            elif parts.get(c) or not AREA_RE.match(c):
+                places[c] = sorted(parts.get(c, []))
+            else:
+                continue  # an area without parts: below
+            names.setdefault(c, []).append((int(r["p"].value), 0 if r["l"].language in ("en", None) else 1, r["l"].value))
+        for r in q(f"""SELECT ?c ?l ?p WHERE {{ {{ {label_kinds} }} FILTER(STRSTARTS(STR(?c), "{AREA}")) }}"""):
+            c = r["c"].value
+            if AREA_RE.match(c) and not parts.get(c):
+                places[c] = [c]
+                names.setdefault(c, []).append((int(r["p"].value), 0 if r["l"].language in ("en", None) else 1, r["l"].value))
+        for c, labels in names.items():
+            labels.sort()
+            self.place_labels[c] = labels[0][2]
+            for kind, _, label in labels:
+                self.place_names.setdefault(norm(label), {})[c] = places[c]
+                if kind in (1, 2):
+                    self.place_hints.append(label)
+        self.places = {k: next(iter(v.values())) for k, v in self.place_names.items() if len(v) == 1}
+        for c, labels in names.items():  # hidden labels are never written
+            self.country_labels[c] = next((l for kind, _, l in labels if kind != 3 and len(self.place_names[norm(l)]) == 1), c)
+
+    def place_label(self, place: str) -> str:
+        """'Türkiye (TUR)': a place's preferred label and code, as candidates are shown."""
+        return f"{self.place_labels.get(place, place)} ({place.rsplit('/', 1)[-1]})"
 
     def _laws(self, q) -> list[dict]:
         """Top-level laws with their names, jurisdiction and articles (number -> IRI)."""
@@ -347,10 +425,33 @@ class Context:
     def org_label(self, org: str) -> str:
         return self.org_labels.get(org, org)
 
-    def suggest(self, name: str, labels: Iterable[str]) -> str | None:
+    def org_shown(self, org: str) -> str:
+        """'Statistics Korea (KOR-KOSTAT)': an organisation as candidates are shown."""
+        return f"{self.org_label(org)} ({org.rsplit('/org/', 1)[-1]})"
+
+    def ambiguous_org(self, name: str) -> str | None:
+        """The message for a name that is a label of several organisations (None if it is not)."""
+        found = self.orgs.get(norm(name), set())
+        if len(found) < 2:
+            return None
+        return f"{name!r} is ambiguous: it names {either(sorted(self.org_shown(o) for o in found))}; write a name of one of them"
+
+    def place(self, name: str) -> tuple[list[str] | None, str | None]:
+        """(the countries a place name stands for, None) or (None, why not: unknown with a hint, or ambiguous)."""
+        found = self.place_names.get(norm(name), {})
+        if len(found) == 1:
+            return next(iter(found.values())), None
+        if found:
+            return None, f"{name!r} is ambiguous: it names {either(sorted(self.place_label(p) for p in found))}; write one of these names"
+        return None, f"unknown country {name!r}" + hint(self.suggest(name, self.place_hints)) + " (add it to data/vocab/countries.ttl)"
+
+    def suggest(self, name: str, labels: Iterable[str]) -> list[str]:
+        """Up to three labels close to `name` (difflib, on the matching form): the best and those nearly as close."""
         pool = {norm(l): l for l in labels}
-        match = difflib.get_close_matches(norm(name), list(pool), n=1, cutoff=0.6)
-        return pool[match[0]] if match else None
+        key = norm(name)
+        scored = sorted(((difflib.SequenceMatcher(None, key, k).ratio(), k) for k in
+                         difflib.get_close_matches(key, list(pool), n=3, cutoff=0.6)), reverse=True)
+        return [pool[k] for r, k in scored if r >= scored[0][0] - 0.1]
 
     def all_org_labels(self) -> list[str]:
         out = []
@@ -427,13 +528,17 @@ class RowMapper:
             if orgs is None:
                 name = head if group is not None else item
                 base, br = trailing_group(name, "[", "]")
+                many = next((m for m in map(self.ctx.ambiguous_org, (item, name, base)) if m), None)
+                if many:  # a label of several organisations: never minted, never guessed
+                    problems.append(Problem(row, column, many))
+                    continue
                 if self.allow_new:
                     orgs, note, bracket = [self.mint(base if br is not None else name, countries, sectors)], group, br
                 else:
-                    hint = self.ctx.suggest(base, self.ctx.all_org_labels())
                     problems.append(Problem(row, column, f"unknown organisation {base!r}"
-                                            + (f"; did you mean {hint!r}?" if hint else "")
-                                            + " (add it to data/organisations.ttl or use --allow-new-organisations)"))
+                                            + hint(self.ctx.suggest(base, self.ctx.all_org_labels()))
+                                            + " (add it to data/organisations.ttl, declare it in new_organisations"
+                                            " or use --allow-new-organisations)"))
                     continue
             roles = None if bracket is None else [r.strip() for r in bracket.split(",") if r.strip()]
             for r in roles or []:
@@ -449,11 +554,13 @@ class RowMapper:
     def one_org(self, row: int, column: str, name: str, problems: list[Problem], what: str) -> str | None:
         """The one organisation a data-flow or agreement cell names (an error if none or several)."""
         found = self.resolve_org(name)
+        if not found and (many := self.ctx.ambiguous_org(name)):
+            problems.append(Problem(row, column, many))
+            return None
         if not found:
-            hint = self.ctx.suggest(name, self.ctx.all_org_labels())
-            problems.append(Problem(row, column, f"unknown organisation {name!r}" + (f"; did you mean {hint!r}?" if hint else "")
-                                    + " (add it to data/organisations.ttl, or to the organisations or partners column"
-                                    " with --allow-new-organisations)"))
+            problems.append(Problem(row, column, f"unknown organisation {name!r}" + hint(self.ctx.suggest(name, self.ctx.all_org_labels()))
+                                    + " (add it to data/organisations.ttl, declare it in new_organisations, or add it to"
+                                    " the organisations or partners column with --allow-new-organisations)"))
             return None
         if len(found) > 1:
             problems.append(Problem(row, column, f"{name!r} names {len(found)} organisations; {what}"))
@@ -461,23 +568,100 @@ class RowMapper:
         return found[0]
 
     def mint(self, name: str, countries: list[str], sectors: list[str]) -> str:
-        """A new organisation: <id/org/{ISO3}-{NAME}> with the case's first country and, when the
-        case names exactly one partner sector, that sector."""
-        iso = countries[0].rsplit("/", 1)[-1] if countries and countries[0] != COUNTRY + "EUR" else "INT"
-        slug = re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")[:40].strip("-") or "ORG"
-        iri = f"{ID}org/{iso}-{slug}"
+        """A new organisation (--allow-new-organisations): <id/org/{ISO3}-{NAME}> with the case's first
+        country and, when the case names exactly one partner sector, that sector."""
+        country = countries[0] if countries and COUNTRY_RE.match(countries[0]) and countries[0] != COUNTRY + "EUR" else None
+        return self.add_org(org_iri(name, country), name, str(ORG.Organization), country, sectors[0] if len(sectors) == 1 else None)
+
+    def add_org(self, iri: str, name: str, cls: str, country: str | None, sector: str | None) -> str:
+        """Write a new organisation into new_orgs and make it known to the rest of the import. A
+        statistical organisation's label has no language tag (as in data/organisations.ttl), so that a
+        law file added later can give its @en label."""
         ref = URIRef(iri)
-        self.new_orgs.add((ref, RDF.type, ORG.Organization))
-        self.new_orgs.add((ref, SKOS.prefLabel, Literal(name, lang="en")))
-        if iso != "INT":
-            self.new_orgs.add((ref, DCT.spatial, URIRef(countries[0])))
-        if len(sectors) == 1:
-            self.new_orgs.add((ref, ORG.classification, v("partner-sector", sectors[0])))
-            self.ctx.org_sectors[iri] = {sectors[0]}
+        self.new_orgs.add((ref, RDF.type, URIRef(cls)))
+        self.new_orgs.add((ref, SKOS.prefLabel, Literal(name) if cls in STATISTICAL_CLASSES else Literal(name, lang="en")))
+        if country:
+            self.new_orgs.add((ref, DCT.spatial, URIRef(country)))
+            self.ctx.org_spatial[iri] = {country}
+        if sector:
+            self.new_orgs.add((ref, ORG.classification, v("partner-sector", sector)))
+            self.ctx.org_sectors[iri] = {sector}
         self.ctx.orgs[norm(name)] = {iri}
         self.ctx.org_labels[iri] = name
-        self.ctx.org_classes[iri] = {str(ORG.Organization)}
+        self.ctx.org_classes[iri] = {cls}
         return iri
+
+    def declare(self, row: int, cell: str, problems: list[Problem], res: CaseResult) -> None:
+        """The new_organisations cell: items `Name [kind; country]` (country optional except for a
+        statistical office or statistics producer). A name not in the graph is minted with that kind
+        and country; a name already there is used as it is when its kind and country agree."""
+        form = ("write each new organisation as 'Name [kind; country]', e.g. "
+                "'Turkish Statistical Institute [statistical office; Türkiye]' or 'SK Telecom [private company; Republic of Korea]'")
+        for item in split_top(cell):
+            name, inner = trailing_group(item, "[", "]")
+            parts = [x.strip() for x in inner.split(";")] if inner is not None else []
+            if not name or inner is None or not parts[0] or len(parts) > 2:
+                problems.append(Problem(row, NEW_ORGS, f"{item!r}: {form}"))
+                continue
+            kind = self.kind(parts[0])
+            if kind is None:
+                problems.append(Problem(row, NEW_ORGS, f"{parts[0]!r} is not a kind of organisation (allowed: {', '.join(self.kinds())})"))
+                continue
+            cls, sector = (KINDS[kind], None) if kind in KINDS else (str(ORG.Organization), kind)
+            country = None
+            if len(parts) == 2 and parts[1]:
+                found, why = self.ctx.place(parts[1])
+                if why:
+                    problems.append(Problem(row, NEW_ORGS, why))
+                    continue
+                if found != [AREA + "INT"]:  # 'international': no country
+                    if len(found) != 1 or not COUNTRY_RE.match(found[0]) or found[0] == COUNTRY + "EUR":
+                        problems.append(Problem(row, NEW_ORGS, f"{parts[1]!r} is not one country: give the organisation's country"))
+                        continue
+                    country = found[0]
+            if country is None and kind in KINDS_WITH_COUNTRY:
+                problems.append(Problem(row, NEW_ORGS, f"{name!r}: a {kind.replace('-', ' ')} needs its country: 'Name [{parts[0]}; country]'"))
+                continue
+            if many := self.ctx.ambiguous_org(name):
+                problems.append(Problem(row, NEW_ORGS, many))
+                continue
+            known = self.ctx.org(name)
+            if known:
+                clash = self.disagrees(known, cls, sector, country)
+                if clash:
+                    problems.append(Problem(row, NEW_ORGS, f"{name!r} is already in the graph as {self.ctx.org_shown(known)}, {clash}; "
+                                            "correct the declaration or remove it"))
+                else:
+                    res.notes.append(f"{NEW_ORGS}: {name!r} is already in the graph ({self.ctx.org_shown(known)}); used as it is")
+                continue
+            iri = org_iri(name, country)
+            if iri in self.ctx.org_classes:
+                problems.append(Problem(row, NEW_ORGS, f"{name!r} would be <{_short(iri)}>, which is {self.ctx.org_label(iri)!r}; "
+                                        "name that organisation as the graph does, or add the new one to data/organisations.ttl"))
+                continue
+            self.add_org(iri, name, cls, country, sector)
+
+    def disagrees(self, org: str, cls: str, sector: str | None, country: str | None) -> str | None:
+        """How an organisation in the graph differs from a declaration of it (None: it agrees)."""
+        classes, spatial = self.ctx.org_classes.get(org, set()), self.ctx.org_spatial.get(org, set())
+        if cls in STATISTICAL_CLASSES and cls not in classes:
+            return f"not a {_kind_name(cls)}"
+        if sector and self.ctx.is_statistical(org):
+            return f"a {_kind_name(next(iter(classes & STATISTICAL_CLASSES)))}, not a {sector.replace('-', ' ')}"
+        if sector and self.ctx.org_sectors.get(org) and sector not in self.ctx.org_sectors[org]:
+            return f"in the sector {', '.join(sorted(self.ctx.org_sectors[org]))}, not {sector.replace('-', ' ')}"
+        if country and spatial and country not in spatial:
+            return f"of {', '.join(sorted(self.ctx.place_label(c) for c in spatial))}, not {self.ctx.place_label(country)}"
+        return None
+
+    def kinds(self) -> list[str]:
+        return list(KINDS) + sorted(self.ctx.concepts.get("partner-sector", set()))
+
+    def kind(self, text: str) -> str | None:
+        """A kind as written ('statistical office', 'private-company') -> its slug, or None."""
+        slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+        slug = KIND_ALIASES.get(slug, slug)
+        return slug if slug in KINDS else self.sector_slug(text)
 
     # -- the row -----------------------------------------------------------------------------
     def map(self, row: int, rec: dict[str, str]) -> tuple[CaseResult | None, list[Problem]]:
@@ -505,11 +689,11 @@ class RowMapper:
                 res.notes.append(f"countries: remark {item!r} is not stored")
                 continue
             name, _ = trailing_group(item)
-            found = self.ctx.places.get(norm(item), self.ctx.places.get(norm(name)))
+            found, why = self.ctx.place(item)
+            if found is None and name != item:  # 'Netherlands (pilot)': the name before the remark
+                found, why = self.ctx.place(name)
             if found is None:
-                hint = self.ctx.suggest(name, list(self.ctx.country_labels.values()))
-                problems.append(Problem(row, "countries", f"unknown country {name!r}" + (f"; did you mean {hint!r}?" if hint else "")
-                                        + " (add it to data/vocab/countries.ttl)"))
+                problems.append(Problem(row, "countries", why))
                 continue
             countries += [c for c in found if c not in countries]
         if not countries and not any(p.column == "countries" for p in problems):
@@ -584,6 +768,7 @@ class RowMapper:
                 problems.append(Problem(row, "partner_sectors", f"unknown sector {s!r} (one of {', '.join(sorted(self.ctx.concepts.get('partner-sector', [])))})"))
             else:
                 sectors.append(slug)
+        self.declare(row, cell[NEW_ORGS], problems, res)
         organisers = self.parties(row, "organisations", cell["organisations"], problems, countries, sectors)
         partners = self.parties(row, "partners", cell["partners"], problems, countries, sectors)
         if not organisers and not any(p.column == "organisations" for p in problems):
@@ -958,11 +1143,12 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 def header_columns(path: Path, header: list[str]) -> list[str]:
     """The columns of a file: the explicit form (COLUMNS) or the dossier's (DOSSIER_COLUMNS); a row of
     the latter has no key for the explicit columns, which is how the mapper knows its form."""
-    if header in (COLUMNS, DOSSIER_COLUMNS):
+    base = [h for h in header if h != NEW_ORGS]
+    if header.count(NEW_ORGS) <= 1 and base in ([c for c in COLUMNS if c != NEW_ORGS], DOSSIER_COLUMNS):
         return header
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in COLUMNS if c not in header and c != NEW_ORGS]
     extra = [c for c in header if c not in COLUMNS]
-    raise ImportError_(f"{path}: the header must be exactly: {','.join(COLUMNS)}"
+    raise ImportError_(f"{path}: the header must be exactly: {','.join(COLUMNS)} ({NEW_ORGS} may be left out)"
                        + (f" (missing: {', '.join(missing)})" if missing else "")
                        + (f" (unexpected: {', '.join(extra)})" if extra else "")
                        + f"; or the cases dossier's: {','.join(DOSSIER_COLUMNS)}")
@@ -1132,7 +1318,7 @@ def planned_files(result: ImportResult, root: Path) -> dict[Path, str]:
     files = {case_path(root, c.case_id): to_turtle(c.graph, CASE_HEADER) for c in result.cases}
     if len(result.new_organisations):
         orgs = root / ORGS_FILE
-        block = to_turtle(result.new_organisations, "# Organisations minted by `kg import --allow-new-organisations`: check labels, sectors and countries.")
+        block = to_turtle(result.new_organisations, "# Organisations minted by `kg import` (declared in new_organisations, or --allow-new-organisations): check labels, sectors and countries.")
         if orgs.exists():
             body = "\n".join(l for l in block.splitlines() if not l.startswith("@"))
             existing = orgs.read_text(encoding="utf-8")

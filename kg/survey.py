@@ -30,7 +30,6 @@ import io
 import os
 import re
 import tempfile
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,9 +105,11 @@ class ImportResult:
 
 
 def _norm(text: str) -> str:
-    """Case-, accent- and spacing-insensitive form of a name."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"\s+", " ", text).strip().casefold()
+    """Case-, accent- and spacing-insensitive form of a name: the importer's (kg.importer.name_key),
+    so that both imports match names alike and a name in another script is kept, not dropped."""
+    from .importer import name_key
+
+    return name_key(text)
 
 
 def load_reference(root: Path | None = None, exclude: set[Path] | None = None) -> Reference:
@@ -159,7 +160,7 @@ def load_reference(root: Path | None = None, exclude: set[Path] | None = None) -
     countries: dict[str, list[str]] = {}
     for iri, name in rows(f"""PREFIX skos: <{_SKOS}>
         SELECT ?c ?name WHERE {{ ?c a <http://purl.org/dc/terms/Location> . FILTER(STRSTARTS(STR(?c), "{COUNTRY_NS}"))
-          OPTIONAL {{ ?c skos:prefLabel ?name }} }}""", "c", "name"):
+          OPTIONAL {{ ?c skos:prefLabel|skos:altLabel|skos:hiddenLabel ?name }} }} ORDER BY ?c ?name""", "c", "name"):
         countries.setdefault(iri, [])
         if name:
             countries[iri].append(name)
