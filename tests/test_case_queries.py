@@ -123,7 +123,8 @@ def test_cases_relying_on_an_agreement_and_not_a_statute(store):
         ("ID-BPS-MPD", "collaboration-agreement"), ("NL-CBS-BRIGHTLANDS", "decision"), ("NL-CBS-CBDS", "collaboration-agreement"),
         ("NL-CBS-GEORGETOWN", "mou"), ("NL-CBS-UDC", "collaboration-agreement"), ("NZ-DATA-ILG", "relationship-agreement"),
         ("PH-PSA-CGD", "decision"), ("RW-NISR-HUB", "mou"), ("UK-ONS-ESCOE", "contract"), ("UK-ONS-O2MOTION", "contract"),
-        ("UN-GWG-UNGP", "collaboration-agreement"), ("US-CENSUS-HARRIS", "contract"), ("US-NCRN", "grant"), ("WB-ICP-CROWD", "contract")]
+        ("UN-GWG-UNGP", "collaboration-agreement"), ("US-CENSUS-HARRIS", "contract"), ("US-NCRN", "grant"), ("WB-ICP-CROWD", "contract"),
+        ("WB-ICP-CROWD", "contract")]  # two contracts: JANA (2012) and Premise (2015-16)
     mou = run(store, "agreement-not-statute", agreementType="https://w3id.org/nso-partnership/vocab/agreement-type/mou")
     assert [r["id"].value for r in mou] == ["NL-CBS-GEORGETOWN", "RW-NISR-HUB"]
 
