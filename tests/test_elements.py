@@ -173,7 +173,7 @@ def test_profile_json_is_exact(fixture_store):
     p = json.loads(out.stdout)
     assert (p["country"], p["label"]) == ("CAN", "Canada")
     assert [(law["law"], law["statistics_law"], law["articles"], law["tagged"], law["complete"], law["inventory_level"])
-            for law in p["laws"]] == [(ALPHA, True, 4, 4, True, "secondary"), (AMENDMENT, False, 0, 0, False, None)]
+            for law in p["laws"]] == [(ALPHA, True, 5, 5, True, "secondary"), (AMENDMENT, False, 0, 0, False, None)]
     assert p["offices"] == [{"office": BASE + "id/org/TST-ALPHA-OFFICE", "label": "Alpha Statistics Office (fixture)",
                              "established_by": [ALPHA]}]
     coverage = p["element_coverage"]
@@ -295,7 +295,7 @@ def test_country_page_and_json(server):
     r = _get(server, "/country/CAN")
     assert r.status_code == 200
     page = parse(r.text)
-    assert page.rows["laws"][1][1:] == ["Alpha Statistics Act (fixture)", "statistics law", "4", "4", "complete", "secondary"]
+    assert page.rows["laws"][1][1:] == ["Alpha Statistics Act (fixture)", "statistics law", "5", "5", "complete", "secondary"]
     assert page.rows["laws"][2][1:] == ["Alpha Statistics Amendment Act (fixture)", "act", "0", "0", "not complete", ""]
     assert page.links["office"] == [("/id/org/TST-ALPHA-OFFICE", "Alpha Statistics Office (fixture)"), ("/eli/tst/act/2001/alpha", "Alpha Statistics Act (fixture)")]
     assert page.rows["positions"][1:] == [["access to privately held data", "compulsory", "2", "text-read"]]
@@ -376,12 +376,13 @@ def test_country_and_elements_pages_in_a_browser(server):
 
 def _expected_cells() -> dict[tuple[str, str], list[tuple]]:
     """The table's cells by walking the source files with rdflib: each article tagged with an element
-    (not no-element) of a law of a country, with its basis and the level of its effects' evidence, else
-    of its law's evidence."""
+    (not no-element) of a law of a country and not marked repealed, with its basis and the level of its
+    effects' evidence, else of its law's evidence."""
     g = graph()
+    repealed = set(g.subjects(ELI.in_force, rdflib.URIRef("http://data.europa.eu/eli/ontology#InForce-notInForce")))
     cells: dict[tuple[str, str], list[tuple]] = defaultdict(list)
     for article, element in g.subject_objects(ELI.is_about):
-        if str(element) == ELEM + "no-element":
+        if str(element) == ELEM + "no-element" or article in repealed:
             continue
         law = top_law(article)
         if law == article:
