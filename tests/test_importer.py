@@ -357,6 +357,11 @@ def test_export_then_import_keeps_every_explicit_form(tmp_path: Path):
     assert set(before) == set(after) == {"EXPL-SCAN-FLOWS", "EXPL-BLANK", "EXPL-NUMBERED"}
     for case_id, g in before.items():
         assert isomorphic(g, after[case_id]), case_id
+    # the export writes the new_organisations column (blank: every participant is in the graph) and
+    # reads back through it; tests/test_names.py imports and exports cases that declare organisations
+    with open(out, newline="", encoding="utf-8") as handle:
+        exported = list(csv.reader(handle))
+    assert exported[0] == importer.COLUMNS and all(r[importer.COLUMNS.index("new_organisations")] == "" for r in exported[1:])
     row = {r["id"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}["EXPL-NUMBERED"]
     # roles in brackets wherever they are written; a participant without brackets in partners has no role
     assert (row["organisations"], row["partners"]) == ("Vodafone Netherlands [coordinator, funder]",
