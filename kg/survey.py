@@ -5,7 +5,7 @@ The CSV format (UTF-8, comma-separated, one header row, one row per responding o
 | column | required | value |
 |---|---|---|
 | `office` | yes | the responding office: its key (`NLD-CBS`), IRI, preferred or alternative label (`Statistics Netherlands`, `CBS`), or `Label (ACRONYM)` |
-| `country` | no | ISO 3166 alpha-3 code (`NLD`), `country:NLD`, the EU authority-table IRI or the English name; must agree with the office's country. Empty: the office's country |
+| `country` | no | ISO 3166 alpha-3 code (`NLD`), `country:NLD`, the EU authority-table IRI or any of its names in data/vocab/countries.ttl (`Republic of Korea`, `Turkiye`: matched as `kg import` does, docs/importing.md); must agree with the office's country. Empty: the office's country |
 | `main_challenge` | yes | the main challenge in strategic partnerships the office wants examined, free text of 10 to 2000 characters |
 | `partnership_types` | yes | one or more CES partnership types separated by `;`: slug (`supplier-recipient`), notation (`B.1`) or label (`Supplier/recipient partnership`) |
 | `difficulty_categories` | no | zero or more difficulty categories separated by `;`: slug (`privacy-data-protection`) or label |
