@@ -91,6 +91,33 @@ def test_readme_lists_every_jurisdiction():
     assert {iso for iso in jurisdictions() if f"({iso})" in section} == jurisdictions()
 
 
+def _readme_cell(cell: str) -> tuple[str, frozenset[str]]:
+    """'compulsory (1; 6)' -> ('compulsory', {'1', '6'})."""
+    value, _, rest = cell.strip().partition(" (")
+    return value.strip(), frozenset(a.strip() for a in rest.rstrip(")").split(";") if a.strip())
+
+
+def test_readme_jurisdiction_table_equals_the_legal_positions_query(store):
+    """Each README row says what `kg query legal-positions` gives: value and articles (in any order)
+    for private data, confidentiality and microdata."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Legal content: jurisdictions covered", 1)[1].split("\n## ", 1)[0]
+    shown = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].endswith(")") and "(" in cells[0]:
+            shown[cells[0].rsplit("(", 1)[1].rstrip(")")] = tuple(_readme_cell(c) for c in cells[2:])
+    topics = ("private-data-access", "statistical-confidentiality", "microdata-access")
+    actual: dict[str, list] = {}
+    for i, topic in enumerate(topics):
+        _, rows = queries.rows(queries.run(store, queries.resolve("legal-positions", ROOT), {"topic": f"topic:{topic}"}))
+        for r in rows:
+            iso3 = r["country"].value.removeprefix(COUNTRY)
+            arts = frozenset(a.strip() for a in (r["articles"].value if r["articles"] else "").split(";") if a.strip())
+            actual.setdefault(iso3, [("", frozenset())] * 3)[i] = (r["position"].value.removeprefix(POS), arts)
+    assert {k: tuple(v) for k, v in actual.items()} == shown
+
+
 # The mappings file links provisions of other files by design, so it is not one of these.
 @pytest.mark.parametrize("path", sorted(p for p in (ROOT / "data" / "laws").glob("*.ttl") if p.name != "int-glos-mappings.ttl"),
                          ids=lambda p: p.name)
