@@ -131,3 +131,28 @@ def test_each_law_file_declares_the_provisions_its_facts_rest_on(path: Path):
     typed = set(g.subjects(rdflib.RDF.type, None))
     links = (nsp.grantedBy, nsp.locatesProvision, nsp.changedProvision, nsp.amendingProvision, eli.is_part_of, eli.amends)
     assert sorted({str(o) for p in links for o in g.objects(None, p)} - {str(t) for t in typed}) == []
+
+
+CORE_TOPICS = ("private-data-access", "administrative-data-access", "statistical-confidentiality", "microdata-access")
+
+
+def test_unece_coverage_query_agrees_with_the_law_files(store):
+    """`kg query unece-coverage`: one row per UNECE member State (56); a State has a law and an office
+    exactly when it has a jurisdiction file, and its position counts equal an rdflib walk of that file."""
+    import rdflib
+
+    nsp = rdflib.Namespace("https://w3id.org/nso-partnership/ontology#")
+    _, rows = queries.rows(queries.run(store, queries.resolve("unece-coverage", ROOT), {}))
+    assert len(rows) == 56
+    for r in rows:
+        iso3 = r["iso3"].value
+        path = ROOT / "data" / "laws" / f"{iso3.lower()}.ttl"
+        assert (int(r["laws"].value) > 0) == path.exists(), iso3
+        if not path.exists():
+            assert int(r["positions"].value) == 0, iso3
+            continue
+        assert int(r["offices"].value) > 0, iso3
+        g = rdflib.Graph().parse(path)
+        topics = {str(t).rsplit("/", 1)[1] for p in g.subjects(rdflib.RDF.type, nsp.JurisdictionPosition)
+                  for t in g.objects(p, nsp.topic)}
+        assert int(r["positions"].value) == len(topics & set(CORE_TOPICS)), iso3
