@@ -18,6 +18,8 @@ REWRITTEN = {
     "links-law-relations": [],
     "law-articles": [{"law": "https://w3id.org/nso-partnership/eli/can/act/1985/s-19"},
                      {"law": "https://w3id.org/nso-partnership/eli/fra/loi/1951/51-711"}, {"law": "eli:none"}],
+    "law-in-year": [{"year": "1990"}, {"year": "2024"}, {"country": "country:FRA", "year": "2010"},
+                    {"topic": "topic:private-data-access"}, {"country": "country:XXX"}],
 }
 
 
