@@ -89,6 +89,7 @@ def test_readme_lists_every_jurisdiction():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Legal content: jurisdictions covered", 1)[1].split("\n## ", 1)[0]
     assert {iso for iso in jurisdictions() if f"({iso})" in section} == jurisdictions()
+    assert section.strip().startswith(f"{len(jurisdictions())} jurisdictions")
 
 
 def _readme_cell(cell: str) -> tuple[str, frozenset[str]]:
