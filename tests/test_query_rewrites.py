@@ -20,6 +20,8 @@ REWRITTEN = {
                      {"law": "https://w3id.org/nso-partnership/eli/fra/loi/1951/51-711"}, {"law": "eli:none"}],
     "law-in-year": [{"year": "1990"}, {"year": "2024"}, {"country": "country:FRA", "year": "2010"},
                     {"topic": "topic:private-data-access"}, {"country": "country:XXX"}],
+    "articles-without-glos-counterpart": [{"topic": "topic:private-data-access"}, {"topic": "topic:statistical-confidentiality"},
+                                          {"topic": "topic:none"}],
 }
 
 
