@@ -22,6 +22,7 @@ REWRITTEN = {
                     {"topic": "topic:private-data-access"}, {"country": "country:XXX"}],
     "articles-without-glos-counterpart": [{"topic": "topic:private-data-access"}, {"topic": "topic:statistical-confidentiality"},
                                           {"topic": "topic:none"}],
+    "links-legal-resources": [],
 }
 
 
