@@ -23,6 +23,8 @@ REWRITTEN = {
     "articles-without-glos-counterpart": [{"topic": "topic:private-data-access"}, {"topic": "topic:statistical-confidentiality"},
                                           {"topic": "topic:none"}],
     "links-legal-resources": [],
+    "cases-by-type": [{"type": "pt:co-creation"}, {"country": "country:NLD"}, {"outcome": "oc:unsuccessful"},
+                      {"type": "pt:supplier-recipient", "outcome": "oc:successful"}, {"country": "country:XXX"}],
 }
 
 
