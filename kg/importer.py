@@ -414,9 +414,19 @@ class Context:
                 laws[r["law"].value]["articles"].setdefault(norm_number(r["n"].value), r["art"].value)
         return sorted(laws.values(), key=lambda law: law["iri"])
 
-    def org(self, label: str) -> str | None:
-        """The one organisation with this label (None if none or several)."""
+    def _named_orgs(self, label: str, within: frozenset[str] = frozenset()) -> set[str]:
+        """The organisations with this label; when it names several and `within` (the row's countries)
+        is given, only those of these countries (dct:spatial) if that leaves any."""
         found = self.orgs.get(norm(label), set())
+        if len(found) > 1 and within:
+            here = {o for o in found if self.org_spatial.get(o, set()) & within}
+            return here or found
+        return found
+
+    def org(self, label: str, within: frozenset[str] = frozenset()) -> str | None:
+        """The one organisation with this label (None if none or several), narrowed to the row's
+        countries when the label is shared by organisations of different countries."""
+        found = self._named_orgs(label, within)
         return next(iter(found)) if len(found) == 1 else None
 
     def is_statistical(self, org: str) -> bool:
@@ -429,9 +439,10 @@ class Context:
         """'Statistics Korea (KOR-KOSTAT)': an organisation as candidates are shown."""
         return f"{self.org_label(org)} ({org.rsplit('/org/', 1)[-1]})"
 
-    def ambiguous_org(self, name: str) -> str | None:
-        """The message for a name that is a label of several organisations (None if it is not)."""
-        found = self.orgs.get(norm(name), set())
+    def ambiguous_org(self, name: str, within: frozenset[str] = frozenset()) -> str | None:
+        """The message for a name that is a label of several organisations, also within the row's
+        countries (None if it is not)."""
+        found = self._named_orgs(name, within)
         if len(found) < 2:
             return None
         return f"{name!r} is ambiguous: it names {either(sorted(self.org_shown(o) for o in found))}; write a name of one of them"
@@ -477,25 +488,29 @@ class Party:
 class RowMapper:
     def __init__(self, ctx: Context, allow_new: bool, new_orgs: rdflib.Graph):
         self.ctx, self.allow_new, self.new_orgs = ctx, allow_new, new_orgs
+        self.within: frozenset[str] = frozenset()  # the current row's countries: they narrow a shared name
 
     # -- organisations -----------------------------------------------------------------------
+    def _org(self, name: str) -> str | None:
+        return self.ctx.org(name, self.within)
+
     def resolve_org(self, name: str) -> list[str] | None:
         """A name -> organisation IRIs: the whole name, or ', ' / ' and ' / ' - ' parts that all resolve."""
-        if self.ctx.org(name):
-            return [self.ctx.org(name)]
+        if self._org(name):
+            return [self._org(name)]
         head, sep, _ = name.partition(" - ")
-        if sep and self.ctx.org(head):
-            return [self.ctx.org(head)]
+        if sep and self._org(head):
+            return [self._org(head)]
         parts = [p.strip() for p in re.split(r",\s+|\s+and\s+", name) if p.strip()]
-        if len(parts) > 1 and all(self.ctx.org(p) for p in parts):
-            return [self.ctx.org(p) for p in parts]
+        if len(parts) > 1 and all(self._org(p) for p in parts):
+            return [self._org(p) for p in parts]
         return None
 
     def _named(self, name: str) -> tuple[list[str] | None, str | None, str]:
         """(organisations, the bracket text or None, the name without brackets) for `Name [roles]`;
         a label that itself ends in brackets wins over reading them as roles."""
         base, bracket = trailing_group(name, "[", "]")
-        if bracket is not None and not self.ctx.org(name):
+        if bracket is not None and not self._org(name):
             return self.resolve_org(base), bracket, base
         return self.resolve_org(name), None, name
 
@@ -513,7 +528,7 @@ class RowMapper:
                 found, br, base = self._named(name)
                 if found:
                     orgs, note, bracket = found, nt, br
-                    if " - " in base and not self.ctx.org(base):  # 'Org - unit': the unit is a note
+                    if " - " in base and not self._org(base):  # 'Org - unit': the unit is a note
                         unit = base.partition(" - ")[2].strip()
                         note = unit if note is None else f"{unit} ({note})"
                     break
@@ -528,7 +543,7 @@ class RowMapper:
             if orgs is None:
                 name = head if group is not None else item
                 base, br = trailing_group(name, "[", "]")
-                many = next((m for m in map(self.ctx.ambiguous_org, (item, name, base)) if m), None)
+                many = next((m for m in (self.ctx.ambiguous_org(x, self.within) for x in (item, name, base)) if m), None)
                 if many:  # a label of several organisations: never minted, never guessed
                     problems.append(Problem(row, column, many))
                     continue
@@ -554,7 +569,7 @@ class RowMapper:
     def one_org(self, row: int, column: str, name: str, problems: list[Problem], what: str) -> str | None:
         """The one organisation a data-flow or agreement cell names (an error if none or several)."""
         found = self.resolve_org(name)
-        if not found and (many := self.ctx.ambiguous_org(name)):
+        if not found and (many := self.ctx.ambiguous_org(name, self.within)):
             problems.append(Problem(row, column, many))
             return None
         if not found:
@@ -700,6 +715,7 @@ class RowMapper:
             problems.append(Problem(row, "countries", f"no country: {cell['countries']!r} names no country in data/vocab/countries.ttl, and a case needs at least one"))
         for c in countries:
             g.add((case, DCT.spatial, URIRef(c)))
+        self.within = frozenset(countries)
 
         # types, years, status, outcome, confidence
         for col, prop in (("type", NSP.partnershipType), ("secondary_type", NSP.secondaryPartnershipType)):

@@ -125,15 +125,28 @@ def test_import_refuses_an_ambiguous_country_naming_row_column_and_candidates(tm
 def test_import_refuses_an_ambiguous_organisation_and_never_mints_it(tmp_path: Path):
     project = _small_project(tmp_path / "p")
     for allow_new in (False, True):
-        result = _import(tmp_path, project, _row(organisations="Federal Statistical Office"), allow_new=allow_new)
+        result = _import(tmp_path, project, _row(organisations="Federal Statistical Office", countries="Germany; Switzerland"),
+                         allow_new=allow_new)
         assert [str(p) for p in result.problems] == [
             "row 1, column organisations: 'Federal Statistical Office' is ambiguous: it names Destatis (DEU-DESTATIS) "
             "or Swiss Federal Statistical Office (CHE-FSO); write a name of one of them"]
         assert len(result.new_organisations) == 0
-    result = _import(tmp_path, project, _row(data_providers="Federal Statistical Office", exchanged="Prices"))
+    result = _import(tmp_path, project, _row(data_providers="Federal Statistical Office", exchanged="Prices", countries="Austria"))
     assert [str(p) for p in result.problems] == [
         "row 1, column data_providers: 'Federal Statistical Office' is ambiguous: it names Destatis (DEU-DESTATIS) "
         "or Swiss Federal Statistical Office (CHE-FSO); write a name of one of them"]
+
+
+def test_a_shared_name_is_decided_by_the_row_country_when_exactly_one_organisation_is_there(tmp_path: Path):
+    """'Federal Statistical Office' in a case of Switzerland is the Swiss office (its dct:spatial); in a
+    case of both countries, or of neither, it stays ambiguous (previous test)."""
+    project = _small_project(tmp_path / "p")
+    result = _import(tmp_path, project, _row(organisations="Federal Statistical Office", countries="Switzerland",
+                                             partners="Deutsche Telekom [data-supplier]"))
+    assert result.problems == []
+    (case,) = result.cases
+    agents = set(case.graph.objects(None, URIRef("http://www.w3.org/ns/prov#agent")))
+    assert URIRef(ORG + "CHE-FSO") in agents and URIRef(ORG + "DEU-DESTATIS") not in agents
 
 
 def test_unknown_names_get_close_candidates_as_a_hint_only(tmp_path: Path):
