@@ -25,6 +25,7 @@ REWRITTEN = {
     "links-legal-resources": [],
     "cases-by-type": [{"type": "pt:co-creation"}, {"country": "country:NLD"}, {"outcome": "oc:unsuccessful"},
                       {"type": "pt:supplier-recipient", "outcome": "oc:successful"}, {"country": "country:XXX"}],
+    "gap-findings": [],
 }
 
 
