@@ -26,6 +26,7 @@ REWRITTEN = {
     "cases-by-type": [{"type": "pt:co-creation"}, {"country": "country:NLD"}, {"outcome": "oc:unsuccessful"},
                       {"type": "pt:supplier-recipient", "outcome": "oc:successful"}, {"country": "country:XXX"}],
     "gap-findings": [],
+    "compare-effects": [{"country": "country:FRA"}, {"country": "country:CAN"}, {"country": "country:XXX"}],
 }
 
 
