@@ -190,9 +190,13 @@ def test_missing_file_is_a_usage_error():
 def test_resolve_accepts_keys_labels_notations_and_label_with_acronym():
     ref = survey.load_reference(ROOT)
     offices = ref.offices
-    for name in ("NLD-CBS", "CBS", "statistics netherlands", "Statistics Netherlands (CBS)",
+    for name in ("NLD-CBS", "statistics netherlands", "Statistics Netherlands (CBS)",
                  BASE + "id/org/NLD-CBS", "org:NLD-CBS", "Centraal Bureau voor de Statistiek"):
         assert survey.resolve(name, offices, "office", {"org": survey.ORG_NS}).key == "NLD-CBS", name
+    # 'CBS' alone is also Israel's Central Bureau of Statistics: refused with both candidates
+    with pytest.raises(ValueError, match=r"^'CBS' names more than one office: Central Bureau of Statistics \(ISR-CBS\), "
+                                         r"Statistics Netherlands \(NLD-CBS\); use the key$"):
+        survey.resolve("CBS", offices, "office", {"org": survey.ORG_NS})
     for name in ("B.1", "supplier-recipient", "Supplier/recipient partnership"):
         assert survey.resolve(name, ref.partnership_types, "partnership type").key == "supplier-recipient"
     assert survey.resolve("Privacy and data protection", ref.difficulties, "difficulty").key == "privacy-data-protection"
