@@ -27,6 +27,8 @@ REWRITTEN = {
                       {"type": "pt:supplier-recipient", "outcome": "oc:successful"}, {"country": "country:XXX"}],
     "gap-findings": [],
     "compare-effects": [{"country": "country:FRA"}, {"country": "country:CAN"}, {"country": "country:XXX"}],
+    "agreement-not-statute": [{"agreementType": "https://w3id.org/nso-partnership/vocab/agreement-type/mou"},
+                              {"agreementType": "https://w3id.org/nso-partnership/vocab/agreement-type/none"}],
 }
 
 
