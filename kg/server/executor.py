@@ -518,7 +518,12 @@ class QueryPool:
             if not worker.process.is_alive():  # died while idle (killed from outside): start afresh, no blame
                 worker = self._replace(worker)
             worker.ready()
-            worker.conn.send(task)
+            try:
+                worker.conn.send(task)
+            except OSError:  # the worker was dying while idle: the query never reached it, so no blame
+                worker = self._replace(worker)
+                worker.ready()
+                worker.conn.send(task)
             # Grace of 1 s over the in-worker deadline before the worker is killed.
             if not worker.conn.poll(task.timeout + 1.0):
                 worker = self._replace(worker)
