@@ -56,18 +56,23 @@ def draw(rev: str) -> tuple[list[str], list[str]]:
     return facts, cases
 
 
+def print_sample(facts: list[str], cases: list[str], what: str = "") -> None:
+    """The drawn facts (F01...) and cases (C1...), one per line."""
+    print(f"{len(facts)} legal facts{' ' + what if what else ''}:")
+    for i, f in enumerate(facts, 1):
+        print(f"  F{i:02d} {f}")
+    print(f"{len(cases)} cases (data/cases/):")
+    for i, c in enumerate(cases, 1):
+        print(f"  C{i} {c}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rev", default="HEAD", help="git revision to read the data from")
     rev = git("rev-parse", parser.parse_args().rev).strip()
     facts, cases = draw(rev)
     print(f"revision {rev}, seed {SEED}")
-    print(f"{N_FACTS} legal facts (ProvisionEffect with text-read evidence):")
-    for i, f in enumerate(facts, 1):
-        print(f"  F{i:02d} {f}")
-    print(f"{N_CASES} cases (data/cases/):")
-    for i, c in enumerate(cases, 1):
-        print(f"  C{i} {c}")
+    print_sample(facts, cases, "(ProvisionEffect with text-read evidence)")
 
 
 if __name__ == "__main__":

@@ -82,12 +82,7 @@ def main() -> None:
     facts, cases, groups = draw(rev, base)
     print(f"revision {rev}, base {base}, seed {SEED}")
     print(f"population: {sum(map(len, groups.values()))} added/changed text-read effects in {len(groups)} jurisdictions")
-    print(f"{sample.N_FACTS} legal facts:")
-    for i, f in enumerate(facts, 1):
-        print(f"  F{i:02d} {f}")
-    print(f"{sample.N_CASES} cases (data/cases/):")
-    for i, c in enumerate(cases, 1):
-        print(f"  C{i} {c}")
+    sample.print_sample(facts, cases)
 
 
 if __name__ == "__main__":
