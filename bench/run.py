@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
+import math
 import json
 import os
 import platform
@@ -30,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .generate import ROOT, SCALES, extra_case, generate
+from .steps import DEEP_PAGE
 
 PY = sys.executable
 WORK = ROOT / "build" / "bench"
@@ -116,9 +119,13 @@ def _run_clients(threads: list[threading.Thread]) -> float:
     return time.perf_counter() - started
 
 
-def load_test(port: int, path: str, query: str, concurrency: int, seconds: float) -> dict:
-    """`concurrency` client threads, each with a keep-alive connection, POSTing the query for `seconds`."""
-    body = urllib.parse.urlencode({"query": query})
+def load_test(port: int, path: str, query: str | list[str], concurrency: int, seconds: float) -> dict:
+    """`concurrency` client threads, each with a keep-alive connection, POSTing the query for `seconds`.
+    Given a list, the requests take its queries in turn across all threads (each sent once while the
+    list lasts: `repeats` counts the requests sent after it ran out)."""
+    texts = [query] if isinstance(query, str) else query
+    bodies = [urllib.parse.urlencode({"query": q}) for q in texts]
+    turn = itertools.count()
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"}
     latencies: list[float] = []
     errors = [0]
@@ -129,6 +136,7 @@ def load_test(port: int, path: str, query: str, concurrency: int, seconds: float
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine = []
         while time.perf_counter() < stop:
+            body = bodies[next(turn) % len(bodies)]
             t = time.perf_counter()
             try:
                 conn.request("POST", path, body=body, headers=headers)
@@ -147,8 +155,9 @@ def load_test(port: int, path: str, query: str, concurrency: int, seconds: float
             latencies.extend(mine)
 
     elapsed = _run_clients([threading.Thread(target=worker) for _ in range(concurrency)])
+    sent = next(turn)
     return {"qps": len(latencies) / elapsed, "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
-            "requests": len(latencies), "errors": errors[0]}
+            "requests": len(latencies), "errors": errors[0], "repeats": max(0, sent - len(bodies)) if len(bodies) > 1 else 0}
 
 
 def page_load_test(port: int, paths: list[str], concurrency: int, seconds: float) -> dict:
@@ -187,17 +196,33 @@ def page_load_test(port: int, paths: list[str], concurrency: int, seconds: float
             "p99_ms": 1000 * q[min(len(q) - 1, int(0.99 * len(q)))] if q else None, "requests": len(q), "errors": errors[0]}
 
 
-def page_paths(data_dir: Path, n: int = 200) -> list[str]:
-    """`/PATH.ttl` of n described resources minted by the project (laws, articles, cases, organisations)."""
+def project_iris(data_dir: Path, n: int) -> list[str]:
+    """n IRIs of described resources minted by the project (laws, articles, cases, organisations)."""
     from kg import BASE
     from kg.store import open_store
 
     store = open_store(data_dir)
     rows = store.query(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), \"{BASE}\")) }} LIMIT {n}",
                        use_default_graph_as_union=True)
-    paths = ["/" + r["s"].value[len(BASE):] + ".ttl" for r in rows]
+    iris = [r["s"].value for r in rows]
     del store
-    return paths
+    return iris
+
+
+def page_paths(data_dir: Path, n: int = 200) -> list[str]:
+    """`/PATH.ttl` of n described resources minted by the project (laws, articles, cases, organisations)."""
+    from kg import BASE
+
+    return ["/" + iri[len(BASE):] + ".ttl" for iri in project_iris(data_dir, n)]
+
+
+def search_paths(pages: list[str]) -> list[str]:
+    """`/search?q=...` for words of the resources' own paths (each search different: case ids, law slugs)."""
+    words = sorted({w for p in pages for w in p.strip("/").removesuffix(".ttl").replace("_", "-").split("/")[1:] if len(w) > 3})
+    return ["/search?" + urllib.parse.urlencode({"q": w}) for w in words] or ["/search?q=law"]
+
+
+DISTINCT_LOOKUPS = 50_000  # distinct IRI look-ups available to the load that must miss the answer cache
 
 
 def http_queries(meta: dict) -> dict[str, str]:
@@ -237,7 +262,9 @@ def http_bench(data_dir: Path, meta: dict, seconds: float) -> dict:
         # no --timeout-s: with it oxigraph 0.5.13 spawns a thread per request and fails under load
         # ("OxHTTP thread spawn error: Resource temporarily unavailable")
     }
-    queries = http_queries(meta)
+    queries: dict[str, str | list[str]] = dict(http_queries(meta))
+    # queries not seen before: each request looks up another resource, so none is answered from a cache
+    queries["iri-lookup (distinct)"] = [f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}" for iri in project_iris(data_dir, DISTINCT_LOOKUPS)]
     pages = page_paths(data_dir)
     for name, (cmd, path) in servers.items():
         port = _free_port()
@@ -247,12 +274,16 @@ def http_bench(data_dir: Path, meta: dict, seconds: float) -> dict:
         try:
             _wait(port, path, proc)
             for qname, q in queries.items():
-                load_test(port, path, q, 2, 1)  # warm-up
-                for c in (1, 4, 16):
-                    results[(name, qname, c)] = load_test(port, path, q, c, seconds)
-            if name == "kg serve --cache-mb 0" and pages:  # description pages (the .ttl of each resource)
-                page_load_test(port, pages, 2, 1)
-                results[(name, "pages", 16)] = page_load_test(port, pages, 16, seconds)
+                load_test(port, path, q if isinstance(q, str) else q[-100:], 2, 1)  # warm-up (not on the distinct look-ups)
+                for k, c in enumerate((1, 4, 16)):
+                    # distinct queries: each concurrency level gets its own third of the list (no repeats across loads)
+                    part = q if isinstance(q, str) else q[k * len(q) // 3:(k + 1) * len(q) // 3] or q
+                    results[(name, qname, c)] = load_test(port, path, part, c, seconds)
+            if name == "kg serve --cache-mb 0" and pages:  # description pages, HTML pages and searches
+                for what, paths in (("pages", pages), ("html pages", [p[:-len(".ttl")] + ".html" for p in pages]),
+                                    ("search", search_paths(pages))):
+                    page_load_test(port, paths, 2, 1)
+                    results[(name, what, 16)] = page_load_test(port, paths, 16, seconds)
             results[(name, "peak_mb", 0)] = _tree_hwm(proc.pid) / 1024
         except RuntimeError as exc:
             results[(name, "error", 0)] = str(exc)
@@ -303,6 +334,7 @@ def run_scale(scale: str, seconds: float, log) -> dict:
     step("base_validate", "base-validate", str(case), lim=limit)
     step("kg_incremental", "kg-incremental", str(case))
     step("kg_queries", "kg-queries")
+    step("kg_deep_pages", "kg-deep-pages")
     # per-query limit, then the budget of the whole step (later queries are skipped); the kill is a safety net
     step("base_queries", "base-queries", f"{QUERY_LIMIT[scale]},{BASE_QUERIES_LIMIT[scale]}",
          lim=BASE_QUERIES_LIMIT[scale] + 3 * QUERY_LIMIT[scale] + 120)
@@ -376,20 +408,64 @@ def targets(results: dict[str, dict], minutes: float) -> list[str]:
                f"{total / 60:.1f} min as three separate steps, peak {peak / 1024:.1f} GB "
                f"({mark(not over and total < 300 and peak < 4096)}).")
     h = r["http"]
-    for server, label in (("kg serve", "with the answer cache"), ("kg serve --cache-mb 0", "every request through a worker")):
+    deep = r.get("kg_deep_pages", {}).get("queries", {})
+    if deep:
+        slow_deep = {n: q for n, q in deep.items() if q["deep"] >= 0.1 or q["deep"] > 1.5 * q["first"]}
+        out.append(f"- Page {DEEP_PAGE} of every listing as fast as its first page (under 100 ms and at most 1.5x page 1): "
+                   f"{len(deep) - len(slow_deep)} of {len(deep)} ({mark(not slow_deep)})"
+                   + (": not " + ", ".join(f"{n} {q['first'] * 1000:.0f} -> {q['deep'] * 1000:.0f} ms"
+                                           for n, q in sorted(slow_deep.items(), key=lambda kv: -kv[1]["deep"])) if slow_deep else "") + ".")
+    for server, label, qname in (("kg serve", "the same look-up repeated, with the answer cache", "iri-lookup"),
+                                 ("kg serve --cache-mb 0", "the same look-up repeated, every request through a worker", "iri-lookup"),
+                                 ("kg serve", "distinct look-ups (each request a resource not asked before: cache misses)",
+                                  "iri-lookup (distinct)")):
         ratios = []
         for c in (1, 4, 16):
-            k, o = h.get((server, "iri-lookup", c)), h.get(("oxigraph serve-read-only", "iri-lookup", c))
+            k, o = h.get((server, qname, c)), h.get(("oxigraph serve-read-only", qname, c))
             if k and o and o["qps"] and not o["errors"] and not k["errors"]:
                 ratios.append(k["qps"] / o["qps"])
         if ratios:
             out.append(f"- /sparql keeps 80% of the bare Oxigraph server's throughput on a cheap IRI look-up, {label}: "
                        f"{' / '.join(f'{x:.2f}x' for x in ratios)} at 1 / 4 / 16 clients ({mark(min(ratios) >= 0.8)}).")
-    pages = h.get(("kg serve --cache-mb 0", "pages", 16))
-    if pages and pages["p99_ms"] is not None:
-        out.append(f"- Description pages (`/PATH.ttl`) under 16 clients, p99 under 200 ms: p99 {pages['p99_ms']:.0f} ms, "
-                   f"median {pages['p50_ms']:.0f} ms, {pages['errors']} errors ({mark(pages['p99_ms'] < 200 and not pages['errors'])}).")
+    for what, label in (("pages", "Description pages (`/PATH.ttl`)"), ("html pages", "HTML pages (`/PATH.html`)"),
+                        ("search", "Searches (`/search?q=`, a different word each)")):
+        pages = h.get(("kg serve --cache-mb 0", what, 16))
+        if pages and pages["p99_ms"] is not None:
+            out.append(f"- {label} under 16 clients, p99 under 200 ms: p99 {pages['p99_ms']:.0f} ms, "
+                       f"median {pages['p50_ms']:.0f} ms, {pages['errors']} errors ({mark(pages['p99_ms'] < 200 and not pages['errors'])}).")
     return out + [""]
+
+
+def growth(results: dict[str, dict]) -> list[str]:
+    """How each figure grows with the data: its value at each scale and, between two scales, the
+    exponent k of time ~ triples^k (1 = linear; 0 = flat)."""
+    scales = list(results)
+    if len(scales) < 2:
+        return []
+    n = {s: results[s]["generated"]["triples"] for s in scales}
+    figures: dict[str, dict[str, float | None]] = {}
+    for label, key in (("load", "kg_load"), ("reasoning", "kg_reason"), ("full validation", "kg_validate"),
+                       ("incremental validation (1 case)", "kg_incremental")):
+        figures[label] = {s: results[s][key].get("seconds") for s in scales}
+    for name in results[scales[-1]]["kg_queries"]["queries"]:
+        figures[f"query {name}"] = {s: results[s]["kg_queries"]["queries"].get(name, {}).get("median") for s in scales}
+    for name in results[scales[-1]].get("kg_deep_pages", {}).get("queries", {}):
+        figures[f"page {DEEP_PAGE} of {name}"] = {s: results[s].get("kg_deep_pages", {}).get("queries", {}).get(name, {}).get("deep")
+                                                  for s in scales}
+    head = " | ".join(scales)
+    steps = " | ".join(f"k {a}->{b}" for a, b in zip(scales, scales[1:]))
+    lines = ["## Growth with the data", "",
+             "Each figure at every scale run, and between two scales the exponent k in time ~ triples^k "
+             "(k near 1: linear in the data; near 0: independent of it; over 1: faster than the data grows).", "",
+             f"| figure | {head} | {steps} |", "|---|" + "---:|" * (len(scales) * 2 - 1)]
+    for label, values in figures.items():
+        cells = [_fmt_time({"seconds": v}) if v is not None else "n/a" for v in values.values()]
+        ks = []
+        for a, b in zip(scales, scales[1:]):
+            va, vb = values[a], values[b]
+            ks.append(f"{math.log(vb / va) / math.log(n[b] / n[a]):.2f}" if va and vb and n[b] != n[a] else "n/a")
+        lines.append(f"| {label} | {' | '.join(cells)} | {' | '.join(ks)} |")
+    return lines + [""]
 
 
 def report(results: dict[str, dict], started: float, command: str) -> str:
@@ -441,8 +517,18 @@ def report(results: dict[str, dict], started: float, command: str) -> str:
             else:
                 bm, bp, ratio = f"{b['median'] * 1000:.1f} ms", f"{b['p95'] * 1000:.1f} ms", f"{b['median'] / q['median']:.0f}x"
             lines.append(f"| {scale} | {name} | {q['rows']:,} | {q['median'] * 1000:.1f} ms | {q['p95'] * 1000:.1f} ms | {bm} | {bp} | {ratio} |")
+    deep_rows = [(scale, name, q) for scale, r in results.items() for name, q in r.get("kg_deep_pages", {}).get("queries", {}).items()]
+    if deep_rows:
+        lines += ["", f"## Deep pages (a listing's first page and page {DEEP_PAGE}, embedded store, medians, interleaved runs)", "",
+                  f"| scale | listing | page size | page 1 | page {DEEP_PAGE} | rows on page {DEEP_PAGE} | ratio (page {DEEP_PAGE} / page 1) |",
+                  "|---|---|---:|---:|---:|---:|---:|"]
+        lines += [f"| {scale} | {name} | {q['page']} | {q['first'] * 1000:.1f} ms | {q['deep'] * 1000:.1f} ms | {q['deep_rows']} | "
+                  f"{q['deep'] / q['first']:.1f}x |" for scale, name, q in deep_rows]
+    lines += ["", *growth(results)]
     lines += ["", "## HTTP /sparql throughput (loopback, client threads in the benchmark process)", "",
-              "Each load sends one request over and over. `kg serve` answers a repeat from its answer cache "
+              "Each load sends one request over and over, except `iri-lookup (distinct)`, whose every request looks up "
+              "another resource (distinct queries, none answered from a cache; `repeats` counts any sent twice). "
+              "`kg serve` answers a repeat from its answer cache "
               "(kg/server/cache.py: the store is immutable until a rebuild, so the same request has the same "
               "answer); `kg serve --cache-mb 0` runs every request in a query worker process, which is what a "
               "request not seen before costs. The bare server evaluates every request. Ratio = kg q/s / oxigraph q/s.", "",
@@ -451,7 +537,7 @@ def report(results: dict[str, dict], started: float, command: str) -> str:
     for scale, r in results.items():
         h = r["http"]
         for (server, qname, c), v in h.items():
-            if server != "kg serve" or c == 0 or qname == "pages":
+            if server != "kg serve" or c == 0 or qname in ("pages", "html pages", "search"):
                 continue
             cells = [f"| {scale} | {qname} | {c}"]
             o = h.get(("oxigraph serve-read-only", qname, c))
@@ -462,8 +548,10 @@ def report(results: dict[str, dict], started: float, command: str) -> str:
             cells.append(f"{o['qps']:.0f} | {_ms(o['p50_ms'])} |" if o else "n/a | n/a |")
             lines.append(" | ".join(cells))
         for (server, what, c), v in h.items():
-            if what == "pages":
-                lines.append(f"| {scale} | description pages (`/PATH.ttl`, 200 resources in turn, {server}) | {c} | "
+            if what in ("pages", "html pages", "search"):
+                label = {"pages": "description pages (`/PATH.ttl`", "html pages": "HTML pages (`/PATH.html`",
+                         "search": "searches (`/search?q=`, distinct words"}[what]
+                lines.append(f"| {scale} | {label}, 200 resources in turn, {server}) | {c} | "
                              f"{v['qps']:.0f} | {_ms(v['p50_ms'])} | p99 {_ms(v['p99_ms'])} | {v['errors']} errors | | | | |")
             if what == "peak_mb":
                 lines.append(f"| {scale} | peak memory of {server} (all processes) | | {v:.0f} MB | | | | |")

@@ -34,11 +34,22 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_scale(tmp_path):
             for c in (1, 4, 16):
                 row = http[f"{server}|{query}|{c}"]
                 assert row["requests"] > 0 and row["errors"] == 0, (server, query, c, row)
-    pages = http["kg serve --cache-mb 0|pages|16"]  # description pages under 16 clients
-    assert pages["requests"] > 0 and pages["errors"] == 0 and pages["p99_ms"] >= pages["p50_ms"] > 0, pages
+    for what in ("pages", "html pages", "search"):  # description pages, HTML pages and searches under 16 clients
+        pages = http[f"kg serve --cache-mb 0|{what}|16"]
+        assert pages["requests"] > 0 and pages["errors"] == 0 and pages["p99_ms"] >= pages["p50_ms"] > 0, (what, pages)
+    for c in (1, 4, 16):  # distinct look-ups: no request of kg serve's repeats another (each would be a cache hit)
+        row = http[f"kg serve|iri-lookup (distinct)|{c}"]
+        assert row["requests"] > 0 and row["errors"] == 0 and row["repeats"] == 0, (c, row)
+    listings = {name for name, q in queries.discover(ROOT).items() if q.page}
+    deep = results["kg_deep_pages"]["queries"]
+    assert set(deep) == listings and all(q["first"] > 0 and q["deep"] > 0 for q in deep.values())
     text = out.read_text()
     assert len(re.findall(r"^\| smoke \| [\d,]+ \| ", text, re.M)) == 4  # load, reasoning, full and incremental validation
     assert len(re.findall(r"^\| smoke \| (iri-lookup|private-data-access\(country\)|statistical-laws\(country\)) \| \d+ \| \d+ \|",
                           text, re.M)) == 9
     assert re.search(r"^\| smoke \| description pages .* \| 16 \| \d+ \| ", text, re.M)
     assert "Description pages (`/PATH.ttl`) under 16 clients, p99 under 200 ms" in text
+    assert "Page 50 of every listing as fast as its first page" in text
+    assert "distinct look-ups (each request a resource not asked before: cache misses)" in text
+    assert len(re.findall(r"^\| smoke \| [\w-]+ \| 100 \| [\d.]+ ms \| [\d.]+ ms \| \d+ \| ", text, re.M)) == len(
+        [q for q in listings if queries.discover(ROOT)[q].page == 100])  # a deep-pages row per listing of 100 rows
