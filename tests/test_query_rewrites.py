@@ -29,6 +29,7 @@ REWRITTEN = {
     "compare-effects": [{"country": "country:FRA"}, {"country": "country:CAN"}, {"country": "country:XXX"}],
     "agreement-not-statute": [{"agreementType": "https://w3id.org/nso-partnership/vocab/agreement-type/mou"},
                               {"agreementType": "https://w3id.org/nso-partnership/vocab/agreement-type/none"}],
+    "country-amendments": [{"country": "country:CAN"}, {"country": "country:AUS"}, {"country": "country:XXX"}],
 }
 
 
