@@ -30,6 +30,7 @@ REWRITTEN = {
     "agreement-not-statute": [{"agreementType": "https://w3id.org/nso-partnership/vocab/agreement-type/mou"},
                               {"agreementType": "https://w3id.org/nso-partnership/vocab/agreement-type/none"}],
     "country-amendments": [{"country": "country:CAN"}, {"country": "country:AUS"}, {"country": "country:XXX"}],
+    "country-cases": [{"country": "country:NLD"}, {"country": "country:CAN"}, {"country": "country:XXX"}],
 }
 
 
