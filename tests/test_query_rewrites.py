@@ -31,6 +31,7 @@ REWRITTEN = {
                               {"agreementType": "https://w3id.org/nso-partnership/vocab/agreement-type/none"}],
     "country-amendments": [{"country": "country:CAN"}, {"country": "country:AUS"}, {"country": "country:XXX"}],
     "country-cases": [{"country": "country:NLD"}, {"country": "country:CAN"}, {"country": "country:XXX"}],
+    "country-laws": [{"country": "country:CAN"}, {"country": "country:GHA"}, {"country": "country:XXX"}],
 }
 
 
