@@ -33,6 +33,7 @@ REWRITTEN = {
     "country-cases": [{"country": "country:NLD"}, {"country": "country:CAN"}, {"country": "country:XXX"}],
     "country-laws": [{"country": "country:CAN"}, {"country": "country:GHA"}, {"country": "country:XXX"}],
     "network-participations": [],
+    "compare-positions": [{"country": "country:FRA"}, {"country": "country:CAN"}, {"country": "country:XXX"}],
 }
 
 
@@ -85,22 +86,42 @@ def test_every_former_text_is_kept_for_a_rewritten_query():
     assert sorted(p.stem for p in BEFORE.glob("*.rq")) == sorted(REWRITTEN)
 
 
-def test_iri_order_keys_keep_the_order_of_iris_outside_the_namespace():
-    """network-participations sorts cases by a namespace tail and a block, not by the IRI itself: cases
-    whose IRIs fall before, inside, after and around the case namespace (and a blank node) come out in
-    the former text's order."""
+def _odd_iris(namespace: str) -> list[str | None]:
+    """IRIs before, inside, after and around a namespace, and None for a blank node."""
+    return [namespace + "B", namespace + "A-2", namespace, namespace[:-1], namespace[:-1] + "0", namespace + "a",
+            namespace[:-3], "https://example.org/x/Z", "urn:x:y", None]
+
+
+def _odd_graph(name: str) -> tuple[object, int]:
+    """A graph whose sort keys are odd IRIs, for a query that sorts them by a namespace tail and a block."""
     import pyoxigraph as ox
 
-    case_ns = "https://w3id.org/nso-partnership/id/case/"
-    names = [case_ns + "B", case_ns + "A-2", case_ns, case_ns[:-1], case_ns[:-1] + "0", case_ns + "a",
-             "https://w3id.org/nso-partnership/id/ca", "https://example.org/case/Z", "urn:x:case", None]
     store, nsp = ox.Store(), "https://w3id.org/nso-partnership/ontology#"
-    agent = ox.NamedNode("https://w3id.org/nso-partnership/id/org/X")
-    for i, name in enumerate(names):
-        case = ox.NamedNode(name) if name else ox.BlankNode("c")
-        participation = ox.NamedNode(f"https://w3id.org/nso-partnership/id/participation/{i}")
-        store.add(ox.Quad(case, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(nsp + "PartnershipCase")))
-        store.add(ox.Quad(case, ox.NamedNode(nsp + "hasParticipation"), participation))
-        store.add(ox.Quad(participation, ox.NamedNode("http://www.w3.org/ns/prov#agent"), agent))
-    assert assert_same(store, "network-participations") == len(names)
+    a = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    node = lambda iri, i: ox.NamedNode(iri) if iri else ox.BlankNode(f"b{i}")  # noqa: E731
+    if name == "network-participations":
+        iris = _odd_iris("https://w3id.org/nso-partnership/id/case/")
+        agent = ox.NamedNode("https://w3id.org/nso-partnership/id/org/X")
+        for i, iri in enumerate(iris):
+            case, participation = node(iri, i), ox.NamedNode(f"https://w3id.org/nso-partnership/id/participation/{i}")
+            store.add(ox.Quad(case, a, ox.NamedNode(nsp + "PartnershipCase")))
+            store.add(ox.Quad(case, ox.NamedNode(nsp + "hasParticipation"), participation))
+            store.add(ox.Quad(participation, ox.NamedNode("http://www.w3.org/ns/prov#agent"), agent))
+    else:  # compare-positions: the jurisdictions of positions
+        iris = _odd_iris("http://publications.europa.eu/resource/authority/country/")
+        for i, iri in enumerate(iris):
+            position = ox.NamedNode(f"https://w3id.org/nso-partnership/id/position/{i}")
+            store.add(ox.Quad(position, a, ox.NamedNode(nsp + "JurisdictionPosition")))
+            store.add(ox.Quad(position, ox.NamedNode(nsp + "jurisdiction"), node(iri, i)))
+            store.add(ox.Quad(position, ox.NamedNode(nsp + "topic"), ox.NamedNode(queries.expand("topic:microdata-access"))))
+            store.add(ox.Quad(position, ox.NamedNode(nsp + "position"), ox.NamedNode(nsp + "p")))
+    return store, len(iris)
 
+
+@pytest.mark.parametrize("name", ["network-participations", "compare-positions"])
+def test_iri_order_keys_keep_the_order_of_iris_outside_the_namespace(name: str):
+    """Some rewritten queries sort IRIs by their tail under a namespace and a block, not by the IRI
+    itself: rows whose IRIs fall before, inside, after and around the namespace (and a blank node) come
+    out in the former text's order."""
+    store, n = _odd_graph(name)
+    assert assert_same(store, name) == n
