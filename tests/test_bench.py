@@ -53,3 +53,15 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_scale(tmp_path):
     assert "distinct look-ups (each request a resource not asked before: cache misses)" in text
     assert len(re.findall(r"^\| smoke \| [\w-]+ \| 100 \| [\d.]+ ms \| [\d.]+ ms \| \d+ \| ", text, re.M)) == len(
         [q for q in listings if queries.discover(ROOT)[q].page == 100])  # a deep-pages row per listing of 100 rows
+
+
+def test_the_query_steps_run_the_repository_queries_not_the_generated_copy(tmp_path):
+    """A generated project keeps the copy of queries/ made when its data was generated; the query steps
+    run the repository's queries as they are now."""
+    from bench import steps
+
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "stale.rq").write_text("# title: a stale copy\nSELECT * WHERE { ?s ?p ?o }\n")
+    canned = steps._canned(tmp_path)
+    assert "stale" not in canned and set(canned) == set(queries.discover(ROOT))
+    assert all(q.path.parent == ROOT / "queries" for q in canned.values())
