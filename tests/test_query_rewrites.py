@@ -34,6 +34,7 @@ REWRITTEN = {
     "country-laws": [{"country": "country:CAN"}, {"country": "country:GHA"}, {"country": "country:XXX"}],
     "network-participations": [],
     "compare-positions": [{"country": "country:FRA"}, {"country": "country:CAN"}, {"country": "country:XXX"}],
+    "links-case-citations": [],
 }
 
 
@@ -107,18 +108,27 @@ def _odd_graph(name: str) -> tuple[object, int]:
             store.add(ox.Quad(case, a, ox.NamedNode(nsp + "PartnershipCase")))
             store.add(ox.Quad(case, ox.NamedNode(nsp + "hasParticipation"), participation))
             store.add(ox.Quad(participation, ox.NamedNode("http://www.w3.org/ns/prov#agent"), agent))
-    else:  # compare-positions: the jurisdictions of positions
-        iris = _odd_iris("http://publications.europa.eu/resource/authority/country/")
+    elif name == "links-case-citations":  # the legal bases of data flows (literals too, as objects may be)
+        iris = _odd_iris("https://w3id.org/nso-partnership/eli/") + ["literal"]
+        for i, iri in enumerate(iris):
+            case, flow = ox.NamedNode(f"https://w3id.org/nso-partnership/id/case/{i}"), ox.BlankNode(f"f{i}")
+            basis = ox.Literal("https://w3id.org/nso-partnership/eli/x") if iri == "literal" else node(iri, i)
+            store.add(ox.Quad(case, a, ox.NamedNode(nsp + "PartnershipCase")))
+            store.add(ox.Quad(case, ox.NamedNode(nsp + "hasDataFlow"), flow))
+            store.add(ox.Quad(flow, ox.NamedNode(nsp + "legalBasis"), basis))
+    else:  # compare-positions: the jurisdictions of positions (literals too, as objects may be)
+        iris = _odd_iris("http://publications.europa.eu/resource/authority/country/") + ["literal"]
         for i, iri in enumerate(iris):
             position = ox.NamedNode(f"https://w3id.org/nso-partnership/id/position/{i}")
+            country = ox.Literal("http://publications.europa.eu/resource/authority/country/X") if iri == "literal" else node(iri, i)
             store.add(ox.Quad(position, a, ox.NamedNode(nsp + "JurisdictionPosition")))
-            store.add(ox.Quad(position, ox.NamedNode(nsp + "jurisdiction"), node(iri, i)))
+            store.add(ox.Quad(position, ox.NamedNode(nsp + "jurisdiction"), country))
             store.add(ox.Quad(position, ox.NamedNode(nsp + "topic"), ox.NamedNode(queries.expand("topic:microdata-access"))))
             store.add(ox.Quad(position, ox.NamedNode(nsp + "position"), ox.NamedNode(nsp + "p")))
     return store, len(iris)
 
 
-@pytest.mark.parametrize("name", ["network-participations", "compare-positions"])
+@pytest.mark.parametrize("name", ["network-participations", "compare-positions", "links-case-citations"])
 def test_iri_order_keys_keep_the_order_of_iris_outside_the_namespace(name: str):
     """Some rewritten queries sort IRIs by their tail under a namespace and a block, not by the IRI
     itself: rows whose IRIs fall before, inside, after and around the namespace (and a blank node) come
