@@ -35,7 +35,11 @@ REWRITTEN = {
     "network-participations": [],
     "compare-positions": [{"country": "country:FRA"}, {"country": "country:CAN"}, {"country": "country:XXX"}],
     "links-case-citations": [],
+    "recalled-facts": [],
 }
+# rewritten queries with no rows on the shipped graph (their rows are compared on the generated graph
+# and on a small graph of odd IRIs below)
+NO_ROWS_ON_SHIPPED = {"recalled-facts"}
 
 
 def answer(store, query: queries.CannedQuery, limit: int | None = None, offset: int = 0,
@@ -73,7 +77,7 @@ def generated_store(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.mark.parametrize("name", REWRITTEN)
 def test_same_rows_as_before_on_the_shipped_graph(store, name: str):
-    assert assert_same(store, name) > 0
+    assert assert_same(store, name) > 0 or name in NO_ROWS_ON_SHIPPED
     for params in REWRITTEN[name]:
         assert_same(store, name, params)
 
@@ -116,6 +120,22 @@ def _odd_graph(name: str) -> tuple[object, int]:
             store.add(ox.Quad(case, a, ox.NamedNode(nsp + "PartnershipCase")))
             store.add(ox.Quad(case, ox.NamedNode(nsp + "hasDataFlow"), flow))
             store.add(ox.Quad(flow, ox.NamedNode(nsp + "legalBasis"), basis))
+    elif name == "recalled-facts":  # facts with recalled evidence; one also read (left out), one of two kinds
+        iris = _odd_iris("https://w3id.org/nso-partnership/")
+        conf = "https://w3id.org/nso-partnership/vocab/confidence/"
+        for i, iri in enumerate(iris):
+            fact, evidence = node(iri, i), ox.NamedNode(f"https://w3id.org/nso-partnership/id/evidence/{i}")
+            store.add(ox.Quad(fact, a, ox.NamedNode(nsp + ("Difficulty", "ProvisionEffect")[i % 2])))
+            store.add(ox.Quad(fact, ox.NamedNode(nsp + "evidence"), evidence))
+            store.add(ox.Quad(evidence, ox.NamedNode(nsp + "confidence"), ox.NamedNode(conf + "recalled")))
+            store.add(ox.Quad(evidence, ox.NamedNode(nsp + "locator"), ox.Literal(f"s. {i % 3}")))
+            store.add(ox.Quad(evidence, ox.NamedNode(nsp + "sourceDocument"), ox.NamedNode("https://w3id.org/nso-partnership/id/source/1")))
+        store.add(ox.Quad(ox.NamedNode("https://w3id.org/nso-partnership/id/source/1"), ox.NamedNode("http://xmlns.com/foaf/0.1/page"),
+                          ox.NamedNode("https://example.org/act.pdf")))
+        read = ox.NamedNode("https://w3id.org/nso-partnership/id/evidence/read")
+        store.add(ox.Quad(node(iris[0], 0), ox.NamedNode(nsp + "evidence"), read))
+        store.add(ox.Quad(read, ox.NamedNode(nsp + "confidence"), ox.NamedNode(conf + "text-read")))
+        store.add(ox.Quad(node(iris[1], 1), a, ox.NamedNode(nsp + "LessonLearned")))
     else:  # compare-positions: the jurisdictions of positions (literals too, as objects may be)
         iris = _odd_iris("http://publications.europa.eu/resource/authority/country/") + ["literal"]
         for i, iri in enumerate(iris):
@@ -128,10 +148,10 @@ def _odd_graph(name: str) -> tuple[object, int]:
     return store, len(iris)
 
 
-@pytest.mark.parametrize("name", ["network-participations", "compare-positions", "links-case-citations"])
+@pytest.mark.parametrize("name", ["network-participations", "compare-positions", "links-case-citations", "recalled-facts"])
 def test_iri_order_keys_keep_the_order_of_iris_outside_the_namespace(name: str):
     """Some rewritten queries sort IRIs by their tail under a namespace and a block, not by the IRI
     itself: rows whose IRIs fall before, inside, after and around the namespace (and a blank node) come
     out in the former text's order."""
     store, n = _odd_graph(name)
-    assert assert_same(store, name) == n
+    assert assert_same(store, name) == n  # (recalled-facts: less the fact also read, plus a second kind)
