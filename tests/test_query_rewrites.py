@@ -37,6 +37,7 @@ REWRITTEN = {
     "links-case-citations": [],
     "recalled-facts": [],
     "cases-with-dpa": [],
+    "links-provision-effects": [],
 }
 # rewritten queries with no rows on one of the two graphs (their rows are compared on the other, and
 # recalled-facts' also on a small graph of odd IRIs below)
@@ -137,6 +138,15 @@ def _odd_graph(name: str) -> tuple[object, int]:
         store.add(ox.Quad(node(iris[0], 0), ox.NamedNode(nsp + "evidence"), read))
         store.add(ox.Quad(read, ox.NamedNode(nsp + "confidence"), ox.NamedNode(conf + "text-read")))
         store.add(ox.Quad(node(iris[1], 1), a, ox.NamedNode(nsp + "LessonLearned")))
+    elif name == "links-provision-effects":  # the articles granting effects (literals too, as objects may be)
+        iris = _odd_iris("https://w3id.org/nso-partnership/eli/") + ["literal"]
+        for i, iri in enumerate(iris):
+            effect = ox.NamedNode(f"https://w3id.org/nso-partnership/id/effect/{i}")
+            article = ox.Literal("https://w3id.org/nso-partnership/eli/x") if iri == "literal" else node(iri, i)
+            store.add(ox.Quad(effect, a, ox.NamedNode(nsp + "ProvisionEffect")))
+            store.add(ox.Quad(effect, ox.NamedNode(nsp + "grantedBy"), article))
+            store.add(ox.Quad(effect, ox.NamedNode(nsp + "modality"), ox.NamedNode(nsp + "m")))
+            store.add(ox.Quad(effect, ox.NamedNode(nsp + "topic"), ox.NamedNode(nsp + "t")))
     else:  # compare-positions: the jurisdictions of positions (literals too, as objects may be)
         iris = _odd_iris("http://publications.europa.eu/resource/authority/country/") + ["literal"]
         for i, iri in enumerate(iris):
@@ -149,7 +159,8 @@ def _odd_graph(name: str) -> tuple[object, int]:
     return store, len(iris)
 
 
-@pytest.mark.parametrize("name", ["network-participations", "compare-positions", "links-case-citations", "recalled-facts"])
+@pytest.mark.parametrize("name", ["network-participations", "compare-positions", "links-case-citations", "recalled-facts",
+                                  "links-provision-effects"])
 def test_iri_order_keys_keep_the_order_of_iris_outside_the_namespace(name: str):
     """Some rewritten queries sort IRIs by their tail under a namespace and a block, not by the IRI
     itself: rows whose IRIs fall before, inside, after and around the namespace (and a blank node) come
