@@ -41,6 +41,8 @@ REWRITTEN = {
     "links-elements": [{"country": "country:CAN"}, {"country": "country:XXX"},
                        {"element": "https://w3id.org/nso-partnership/vocab/legislation-element/statistical-confidentiality"},
                        {"element": "https://w3id.org/nso-partnership/vocab/legislation-element/none", "country": "country:FRA"}],
+    "provision-since": [{"topic": "topic:microdata-access"}, {"topic": "topic:international-sharing", "country": "country:GBR"},
+                        {"country": "country:FRA"}, {"topic": "topic:none"}],
 }
 # rewritten queries with no rows on one of the two graphs (their rows are compared on the other, and
 # recalled-facts' also on a small graph of odd IRIs below)
