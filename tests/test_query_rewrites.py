@@ -152,6 +152,17 @@ def _odd_graph(name: str) -> tuple[object, int]:
             store.add(ox.Quad(effect, ox.NamedNode(nsp + "grantedBy"), article))
             store.add(ox.Quad(effect, ox.NamedNode(nsp + "modality"), ox.NamedNode(nsp + "m")))
             store.add(ox.Quad(effect, ox.NamedNode(nsp + "topic"), ox.NamedNode(nsp + "t")))
+    elif name == "gap-findings":  # cases with a difficulty of one category, and a lesson with none
+        iris = _odd_iris("https://w3id.org/nso-partnership/id/case/")
+        category = ox.NamedNode("https://w3id.org/nso-partnership/vocab/difficulty-category/c")
+        store.add(ox.Quad(category, ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel"), ox.Literal("C", language="en")))
+        for i, iri in enumerate(iris):
+            case, difficulty = node(iri, i), ox.NamedNode(f"https://w3id.org/nso-partnership/id/difficulty/{i}")
+            store.add(ox.Quad(case, a, ox.NamedNode(nsp + "PartnershipCase")))
+            store.add(ox.Quad(case, ox.NamedNode(nsp + "hasDifficulty"), difficulty))
+            store.add(ox.Quad(difficulty, ox.NamedNode(nsp + "category"), category))
+        store.add(ox.Quad(node(iris[2], 2), ox.NamedNode(nsp + "hasLesson"), ox.NamedNode("https://w3id.org/nso-partnership/id/lesson/1")))
+        iris = iris + ["lesson"]
     else:  # compare-positions: the jurisdictions of positions (literals too, as objects may be)
         iris = _odd_iris("http://publications.europa.eu/resource/authority/country/") + ["literal"]
         for i, iri in enumerate(iris):
@@ -165,7 +176,7 @@ def _odd_graph(name: str) -> tuple[object, int]:
 
 
 @pytest.mark.parametrize("name", ["network-participations", "compare-positions", "links-case-citations", "recalled-facts",
-                                  "links-provision-effects"])
+                                  "links-provision-effects", "gap-findings"])
 def test_iri_order_keys_keep_the_order_of_iris_outside_the_namespace(name: str):
     """Some rewritten queries sort IRIs by their tail under a namespace and a block, not by the IRI
     itself: rows whose IRIs fall before, inside, after and around the namespace (and a blank node) come
