@@ -163,6 +163,18 @@ def _odd_graph(name: str) -> tuple[object, int]:
             store.add(ox.Quad(difficulty, ox.NamedNode(nsp + "category"), category))
         store.add(ox.Quad(node(iris[2], 2), ox.NamedNode(nsp + "hasLesson"), ox.NamedNode("https://w3id.org/nso-partnership/id/lesson/1")))
         iris = iris + ["lesson"]
+    elif name in ("country-cases", "country-laws"):  # the places of cases, the jurisdictions of laws
+        iris = _odd_iris("http://publications.europa.eu/resource/authority/country/") + ["literal"]
+        for i, iri in enumerate(iris):
+            country = ox.Literal("http://publications.europa.eu/resource/authority/country/X") if iri == "literal" else node(iri, i)
+            if name == "country-cases":
+                thing = ox.NamedNode(f"https://w3id.org/nso-partnership/id/case/{i}")
+                store.add(ox.Quad(thing, a, ox.NamedNode(nsp + "PartnershipCase")))
+                store.add(ox.Quad(thing, ox.NamedNode("http://purl.org/dc/terms/spatial"), country))
+            else:
+                thing = ox.NamedNode(f"https://w3id.org/nso-partnership/eli/x/act/{i}")
+                store.add(ox.Quad(thing, a, ox.NamedNode("http://data.europa.eu/eli/ontology#LegalResource")))
+                store.add(ox.Quad(thing, ox.NamedNode("http://data.europa.eu/eli/ontology#jurisdiction"), country))
     else:  # compare-positions: the jurisdictions of positions (literals too, as objects may be)
         iris = _odd_iris("http://publications.europa.eu/resource/authority/country/") + ["literal"]
         for i, iri in enumerate(iris):
@@ -176,7 +188,7 @@ def _odd_graph(name: str) -> tuple[object, int]:
 
 
 @pytest.mark.parametrize("name", ["network-participations", "compare-positions", "links-case-citations", "recalled-facts",
-                                  "links-provision-effects", "gap-findings"])
+                                  "links-provision-effects", "gap-findings", "country-cases", "country-laws"])
 def test_iri_order_keys_keep_the_order_of_iris_outside_the_namespace(name: str):
     """Some rewritten queries sort IRIs by their tail under a namespace and a block, not by the IRI
     itself: rows whose IRIs fall before, inside, after and around the namespace (and a blank node) come
