@@ -47,19 +47,23 @@ class KGState:
     _path: Path | None = None
     _data: Data | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _link: str | None = None  # the `current` link's target when _path was set
 
     def _refresh(self) -> None:
-        try:  # one readlink per request (Path.resolve costs a stat per path component)
-            link = os.readlink(self.data_dir / CURRENT)
+        try:  # one readlink per request (Path.resolve costs a stat per path component); no Path built when unchanged
+            link = os.readlink(os.path.join(self.data_dir, CURRENT))
+            if link == self._link and self._path is not None:
+                return
             path = Path(os.path.abspath(self.data_dir / link))
         except OSError:  # no store yet, or not a link: the store module's own checks and message
-            path = current_path(self.data_dir)
+            link, path = None, current_path(self.data_dir)
         if path == self._path:
             return
         with self._lock:
             if path != self._path:
                 self._store = ox.Store.read_only(str(path))
                 self._path, self._data = path, Data(self._store, self.pool.run if self.pool else None)
+        self._link = link
 
     def store(self) -> ox.Store:
         self._refresh()

@@ -52,6 +52,10 @@ class ResponseCache:
                 _, evicted = self._entries.popitem(last=False)
                 self._size -= len(evicted.body)
 
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -82,6 +86,8 @@ class CachedAnswers:
         if scope["type"] != "http" or scope["path"] != self.path or scope["method"] not in ("GET", "POST"):
             return await self.app(scope, receive, send)
         kg = scope["app"].state.kg
+        if not kg.cache.enabled:  # --cache-mb 0: nothing to look up
+            return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         body = b""
         if scope["method"] == "POST":

@@ -352,9 +352,10 @@ def _worker_main(conn, data_dir: str, allowed: tuple[str, ...] = (), network: bo
 
 def _serve(conn, data_dir: str, allowed: tuple[str, ...], isolated: bool, network: bool) -> None:
     """Worker loop: receive a Task, send back a Result or an error tuple."""
-    from ..store import current_path
+    from ..store import CURRENT, current_path
 
-    store, opened = None, None
+    store, opened, seen = None, None, None
+    link_file = os.path.join(data_dir, CURRENT)
     while True:
         try:
             task = conn.recv()
@@ -367,9 +368,15 @@ def _serve(conn, data_dir: str, allowed: tuple[str, ...], isolated: bool, networ
             if decision is not None:
                 conn.send(decision)
                 continue
-            path = current_path(Path(data_dir))
-            if path != opened:
-                store, opened = ox.Store.read_only(str(path)), path
+            try:  # one readlink per query; the store is reopened when `kg build` swaps the link
+                link = os.readlink(link_file)
+            except OSError:
+                link = None
+            if link is None or link != seen:
+                path = current_path(Path(data_dir))
+                if path != opened:
+                    store, opened = ox.Store.read_only(str(path)), path
+                seen = link
             result = execute(store, task)
             result.lane = "network" if network else "worker"
             conn.send(("ok", result))
@@ -444,6 +451,7 @@ class QueryPool:
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._waiting = 0  # callers blocked in _take
         self._network_pool: QueryPool | None = None
         self.restarts = 0
         for _ in range(max(1, size)):
@@ -490,8 +498,9 @@ class QueryPool:
         with self._lock:
             self._recent[key] = (time.monotonic() + self.RECENT_TTL, kind)
 
-    def run(self, task: Task) -> Result:
-        """Wait up to the time limit for a free worker, then give the query its full time limit."""
+    def _admit(self, task: Task) -> tuple:
+        """Clamp the task to the pool's limits; refuse at once a query that just timed out or crashed a
+        worker. Returns the query's key for `_remember`."""
         if self._closed:
             raise ServerBusy("the server is shutting down")
         task.timeout = min(task.timeout, self.timeout)
@@ -502,16 +511,123 @@ class QueryPool:
             raise QueryTimeout()  # the same query ran past the limit moments ago: do not let it hold a worker again
         if recent is QueryCrashed:
             raise QueryCrashed("the same query crashed a query worker moments ago")
+        return key
+
+    def _take(self, task: Task) -> "_Worker":
+        """An idle worker, waiting up to the time limit (at least MIN_QUEUE_WAIT) for one."""
         wait = max(self.MIN_QUEUE_WAIT, task.timeout)
+        with self._lock:
+            self._waiting += 1
         try:
-            worker = self._idle.get(timeout=wait)
+            return self._idle.get(timeout=wait)
         except queue.Empty:
             raise ServerBusy(f"every query worker stayed busy for {wait:g} s; try again later") from None
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def run(self, task: Task) -> Result:
+        """Wait up to the time limit for a free worker, then give the query its full time limit."""
+        key = self._admit(task)
+        worker = self._take(task)
         try:
             return self._run_on(worker, task)
         except (QueryTimeout, QueryCrashed) as exc:
             self._remember(key, type(exc))
             raise
+
+    async def run_async(self, task: Task) -> Result:
+        """`run` for the event loop, without a thread per query: the query is written to an idle worker's
+        pipe and its answer awaited with a reader on that pipe and a timer at the deadline (the worker is
+        killed and replaced then, as in `run`). Only the rare blocking steps go to a thread: waiting for a
+        worker when all are busy, replacing one, the SERVICE lane."""
+        from anyio import to_thread
+
+        key = self._admit(task)
+        worker = None
+        if not self._waiting:  # first come, first served: no barging past callers already waiting
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                pass
+        if worker is None:
+            worker = await to_thread.run_sync(self._take, task)
+        try:
+            status, payload = await self._exchange(worker, task)
+        except (QueryTimeout, QueryCrashed) as exc:
+            self._remember(key, type(exc))
+            raise
+        if status == "network":
+            return await to_thread.run_sync(self._network().run, task)
+        return self._answer(status, payload)
+
+    async def _exchange(self, worker: "_Worker", task: Task) -> tuple[str, Any]:
+        """Hand `task` to `worker` and await its (status, payload); the worker goes back to the idle
+        queue (or its replacement does) whatever happens, as in `_run_on`."""
+        import asyncio
+
+        from anyio import to_thread
+
+        loop = asyncio.get_running_loop()
+        owed = returned = False  # owed: the worker has the query and its answer is not read yet
+        try:
+            if not worker.process.is_alive():  # died while idle (killed from outside): start afresh, no blame
+                worker = await to_thread.run_sync(self._replace, worker)
+            if worker.isolation == "unknown":
+                await to_thread.run_sync(worker.ready)
+            try:
+                worker.conn.send(task)
+            except OSError:  # the worker was dying while idle: the query never reached it, so no blame
+                worker = await to_thread.run_sync(self._replace, worker)
+                await to_thread.run_sync(worker.ready)
+                worker.conn.send(task)
+            owed = True
+            # Grace of 1 s over the in-worker deadline before the worker is killed.
+            if not await _readable(loop, worker.conn.fileno(), task.timeout + 1.0):
+                owed = False
+                worker = await to_thread.run_sync(self._replace, worker)
+                raise QueryTimeout()
+            answer = worker.conn.recv()  # the worker writes its whole answer at once: no wait beyond copying
+            owed = False
+        except (EOFError, OSError):
+            owed = False
+            worker, exc = await to_thread.run_sync(self._lost, worker)
+            raise exc from None
+        except asyncio.CancelledError:
+            if owed:
+                # Cancelled while the worker owes an answer: a thread collects it (or replaces the worker
+                # at the deadline) before the worker is idle again, so no later query reads it.
+                returned = True
+                threading.Thread(target=self._settle, args=(worker, task), daemon=True).start()
+            raise
+        finally:
+            if not returned:
+                self._idle.put(worker)
+        return answer
+
+    def _settle(self, worker: "_Worker", task: Task) -> None:
+        """Wait out a worker whose caller went away: read and drop its answer, or replace it."""
+        try:
+            if worker.conn.poll(task.timeout + 1.0):
+                worker.conn.recv()
+            else:
+                worker = self._replace(worker)
+        except (EOFError, OSError):
+            worker = self._replace(worker)
+        self._idle.put(worker)
+
+    def _lost(self, worker: "_Worker") -> tuple["_Worker", Exception]:
+        """The worker stopped while running a query: its replacement, and the error for the client."""
+        worker.process.join(2)
+        code = worker.process.exitcode
+        pid = worker.process.pid
+        worker = self._replace(worker)
+        if code is not None and code < 0 and -code in CRASH_SIGNALS:
+            log.warning("query worker %s crashed (%s) on a query; replaced", pid, signal.Signals(-code).name)
+            return worker, QueryCrashed(f"it crashed the query worker ({signal.Signals(-code).name}); the worker "
+                                        "was replaced")
+        log.warning("query worker %s stopped (exit %s) while running a query; replaced", pid, code)
+        return worker, WorkerLost("the query worker stopped while running the query; it was replaced, try again")
 
     def _run_on(self, worker: "_Worker", task: Task) -> Result:
         try:
@@ -529,27 +645,24 @@ class QueryPool:
                 worker = self._replace(worker)
                 raise QueryTimeout()
             status, payload = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            worker.process.join(2)
-            code = worker.process.exitcode
-            pid = worker.process.pid
-            worker = self._replace(worker)
-            if code is not None and code < 0 and -code in CRASH_SIGNALS:
-                log.warning("query worker %s crashed (%s) on a query; replaced", pid, signal.Signals(-code).name)
-                raise QueryCrashed(f"it crashed the query worker ({signal.Signals(-code).name}); the worker was "
-                                   "replaced") from None
-            log.warning("query worker %s stopped (exit %s) while running a query; replaced", pid, code)
-            raise WorkerLost("the query worker stopped while running the query; it was replaced, try again") from None
+        except (EOFError, OSError):
+            worker, exc = self._lost(worker)
+            raise exc from None
         finally:
             self._idle.put(worker)
+        if status == "network":
+            return self._network().run(task)
+        return self._answer(status, payload)
+
+    @staticmethod
+    def _answer(status: str, payload: Any) -> Result:
+        """The worker's (status, payload) as a Result or the matching exception."""
         if status == "ok":
             return payload
         if status == "timeout":
             raise QueryTimeout()
         if status == "refused":
             raise QueryRefused(payload)
-        if status == "network":
-            return self._network().run(task)
         raise QueryFailed(payload, syntax=(status == "syntax"))
 
     def _network(self) -> "QueryPool":
@@ -571,6 +684,26 @@ class QueryPool:
             w.stop()
         if network is not None:
             network.close()
+
+
+async def _readable(loop, fd: int, timeout: float) -> bool:
+    """Whether `fd` becomes readable within `timeout` seconds (a reader callback and a timer on `loop`).
+    The fd is left blocking, as the Connection that owns it expects (uvloop's poll handle makes it
+    non-blocking, and a Connection then fails mid-message with EAGAIN)."""
+    done = loop.create_future()
+
+    def settle(value: bool) -> None:
+        if not done.done():
+            done.set_result(value)
+
+    loop.add_reader(fd, settle, True)
+    timer = loop.call_later(timeout, settle, False)
+    try:
+        return await done
+    finally:
+        timer.cancel()
+        loop.remove_reader(fd)
+        os.set_blocking(fd, True)
 
 
 def default_workers() -> int:

@@ -12,7 +12,6 @@ import json
 import re
 from urllib.parse import parse_qs
 import pyoxigraph as ox
-from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
@@ -135,7 +134,7 @@ async def run_task(request: Request, task: Task) -> Result | Response:
     crashes and engine errors to HTTP answers."""
     pool = request.app.state.kg.pool
     try:
-        return await to_thread.run_sync(pool.run, task)
+        return await pool.run_async(task)
     except QueryTimeout:
         return error(503, f"Query timed out: it ran longer than the server's limit of {pool.timeout:g} s "
                           "(kg serve --timeout). Narrow it down (LIMIT, more specific patterns) and try again.",
@@ -213,7 +212,7 @@ async def endpoint(request: Request) -> Response:
     # Repeats of this exact request are answered from the cache (kg/server/cache.py) while the store stays.
     key = request_key(kg.store_path, request.method, request.scope["query_string"],
                       request.headers.get("content-type", ""), raw, request.headers.get("accept", ""),
-                      request.headers.get("host", ""))
+                      request.headers.get("host", "")) if kg.cache.enabled else None
     union = not default_graphs and not named_graphs  # the worker then honours a FROM in the query (executor.dataset_clause)
     task = Task(query, default_graphs or None, named_graphs or None, union=union, use_prefixes=True,
                 max_rows=kg.max_rows, timeout=kg.timeout, base_iri=base_iri)
@@ -226,7 +225,8 @@ async def endpoint(request: Request) -> Response:
         return not_acceptable(request, offers)
     body, headers = serialize(result, media), {**result_headers(result, kg.max_rows), "Vary": "Accept"}
     response = Response(body, media_type=media, headers={**headers, "X-KG-Cache": "miss"})
-    kg.cache.put(key, Cached(response.headers["content-type"], body, tuple(headers.items())))
+    if key is not None:
+        kg.cache.put(key, Cached(response.headers["content-type"], body, tuple(headers.items())))
     return response
 
 
