@@ -6,6 +6,8 @@ overrides the Accept header so that plain links can name one; any other `format`
 """
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 
 # Media types of the representations this server produces, by short name (suffixes and ?format=).
@@ -100,6 +102,17 @@ def best_match(header: str | None, offers: list[str]) -> str | None:
 
     A missing or empty Accept header means */*: the first offer, the server's default.
     """
+    if header is None or len(header) <= 256:  # clients send the same few headers: remember the answers
+        return _best_match_cached(header, tuple(offers))
+    return _best_match(header, offers)
+
+
+@functools.lru_cache(maxsize=256)
+def _best_match_cached(header: str | None, offers: tuple[str, ...]) -> str | None:
+    return _best_match(header, list(offers))
+
+
+def _best_match(header: str | None, offers: list[str]) -> str | None:
     if not offers:
         return None
     ranges = parse_accept(header)

@@ -64,6 +64,7 @@ class Task:
     base_iri: str | None = None               # relative IRIs in the query resolve against it (the endpoint's URL)
     max_rows: int = 10_000
     timeout: float = 30.0
+    media: dict[str, str | None] | None = None  # result kind -> media type: the worker renders the answer's bytes
 
 
 @dataclass
@@ -77,6 +78,8 @@ class Result:
     truncated: bool = False
     seconds: float = 0.0
     lane: str = "worker"                     # "worker" (no network), or "network" (allow-listed SERVICE lane)
+    media: str | None = None                 # set with body: the answer rendered in the worker (rows left empty)
+    body: bytes | None = None
 
 
 # ----------------------------------------------------------------------------- terms
@@ -176,6 +179,18 @@ def execute(store: ox.Store, task: Task) -> Result:
         return Result("graph", ntriples=text, count=len(triples), truncated=truncated, seconds=time.monotonic() - started)
     except (OSError, RuntimeError, ValueError) as exc:
         raise QueryFailed(str(exc)) from None
+
+
+def render(result: Result, task: Task) -> None:
+    """Put the answer's bytes in the media type the task asks for its kind (if any) into the result, and
+    drop the rows: the server process then only copies bytes (kg/server/results.py serialize)."""
+    media = (task.media or {}).get("graph" if result.kind == "graph" else "solutions")
+    if media is None:
+        return
+    from .results import serialize
+
+    result.body, result.media = serialize(result, media), media
+    result.rows, result.ntriples = [], ""
 
 
 _UNKNOWN_FUNCTION = re.compile(r"^The custom function <([^<>]*)> is not supported$")
@@ -379,6 +394,7 @@ def _serve(conn, data_dir: str, allowed: tuple[str, ...], isolated: bool, networ
                 seen = link
             result = execute(store, task)
             result.lane = "network" if network else "worker"
+            render(result, task)
             conn.send(("ok", result))
         except QueryTimeout:
             conn.send(("timeout", None))
@@ -447,7 +463,7 @@ class QueryPool:
         self.allow_service, self.network = tuple(allow_service), network
         self._recent: dict[tuple, tuple[float, type]] = {}
         self._ctx = mp.get_context("spawn")  # no fork of a threaded server
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()  # the worker used last (warm caches) goes first
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False

@@ -8,7 +8,6 @@ parser's message; GET without a query returns the service description.
 """
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import parse_qs
 import pyoxigraph as ox
@@ -17,25 +16,11 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from . import conneg
 from .cache import Cached, request_key
+from .results import EXTRA_PREFIXES, GRAPH_FORMATS, RESULT_FORMATS, results_json, serialize, tidy, used_prefixes  # noqa: F401
 from ..queries import nesting_error
 from .executor import (QueryCrashed, QueryFailed, QueryRefused, QueryTimeout, Result, ServerBusy, Task,
                        WorkerLost)
 
-RESULT_FORMATS = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
-EXTRA_PREFIXES = {"void": "http://rdfs.org/ns/void#", "dcat": "http://www.w3.org/ns/dcat#",
-                  "sd": "http://www.w3.org/ns/sparql-service-description#", "sh": "http://www.w3.org/ns/shacl#",
-                  "vann": "http://purl.org/vocab/vann/", "schema": "https://schema.org/"}
 UPDATE_KEYWORDS = re.compile(r"^(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.I)
 _TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*', re.S)
 READ_ONLY = ("This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is refused. "
@@ -72,44 +57,6 @@ def has_dataset_clause(text: str) -> bool:
     """A look for FROM / FROM NAMED in the text without literals and comments: the worker's fallback
     when rdflib cannot parse a query (kg/server/executor.py dataset_clause)."""
     return bool(re.search(r"\bFROM\s+(NAMED\s+)?(<|[A-Za-z_][\w.-]*:|:)", _strip(text), re.I))
-
-
-# ----------------------------------------------------------------------------- serialisation
-
-def results_json(result: Result) -> dict:
-    if result.kind == "boolean":
-        return {"head": {}, "boolean": result.boolean}
-    bindings = [{v: t for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
-    return {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
-
-
-def serialize(result: Result, media: str) -> bytes:
-    """Bytes of a result in a negotiated media type (results formats, or RDF for graph results)."""
-    if result.kind == "graph":
-        triples = list(ox.parse(result.ntriples.encode(), format=ox.RdfFormat.N_TRIPLES)) if result.ntriples else []
-        prefixes = used_prefixes(triples) if media == "text/turtle" else None
-        return ox.serialize(tidy(triples), format=GRAPH_FORMATS[media], prefixes=prefixes) or b""
-    data = json.dumps(results_json(result), ensure_ascii=False).encode()
-    if media == "application/sparql-results+json":
-        return data
-    parsed = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
-    return parsed.serialize(format=RESULT_FORMATS[media])
-
-
-def tidy(triples: list[ox.Triple], first: str | None = None) -> list[ox.Triple]:
-    """Triples grouped by subject (`first`, then named, then blank), rdf:type first: readable Turtle."""
-    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-    return sorted(set(triples), key=lambda t: (not (isinstance(t.subject, ox.NamedNode) and t.subject.value == first),
-                                                isinstance(t.subject, ox.BlankNode), str(t.subject),
-                                                t.predicate.value != rdf_type, str(t.predicate), str(t.object)))
-
-
-def used_prefixes(triples: list[ox.Triple], extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The project prefixes (plus extra) whose namespace some IRI in the triples uses: tidy Turtle."""
-    from .. import PREFIXES
-    candidates = {**PREFIXES, **EXTRA_PREFIXES, **(extra or {})}
-    iris = {t.value for tr in triples for t in (tr.subject, tr.predicate, tr.object) if isinstance(t, ox.NamedNode)}
-    return {p: ns for p, ns in candidates.items() if any(i.startswith(ns) for i in iris)}
 
 
 def offers_for(kind: str) -> list[str]:
@@ -205,9 +152,11 @@ async def endpoint(request: Request) -> Response:
     message = nesting_error(query)
     if message is not None:
         return error(400, f"Query refused: {message}.")
-    base_iri = str(request.url_for("sparql"))  # relative IRIs in the query resolve against the endpoint's URL
-    # Check the requested format is one we can produce for some query form before running it.
-    if conneg.negotiate(request, offers_for("solutions") + offers_for("graph"), formats) is None:
+    base_iri = endpoint_url(request)  # relative IRIs in the query resolve against the endpoint's URL
+    # Check the requested format is one we can produce for some query form before running it; the
+    # worker renders the answer in the format negotiated for its kind.
+    media_for = {kind: conneg.negotiate(request, offers_for(kind), formats) for kind in ("solutions", "graph")}
+    if media_for["solutions"] is None and media_for["graph"] is None:
         return not_acceptable(request, offers_for("solutions") + offers_for("graph"))
     # Repeats of this exact request are answered from the cache (kg/server/cache.py) while the store stays.
     key = request_key(kg.store_path, request.method, request.scope["query_string"],
@@ -215,19 +164,36 @@ async def endpoint(request: Request) -> Response:
                       request.headers.get("host", "")) if kg.cache.enabled else None
     union = not default_graphs and not named_graphs  # the worker then honours a FROM in the query (executor.dataset_clause)
     task = Task(query, default_graphs or None, named_graphs or None, union=union, use_prefixes=True,
-                max_rows=kg.max_rows, timeout=kg.timeout, base_iri=base_iri)
+                max_rows=kg.max_rows, timeout=kg.timeout, base_iri=base_iri, media=media_for)
     result = await run_task(request, task)
     if isinstance(result, Response):
         return result
-    offers = offers_for(result.kind)
-    media = conneg.negotiate(request, offers, formats)
+    media = media_for["graph" if result.kind == "graph" else "solutions"]
     if media is None:
-        return not_acceptable(request, offers)
-    body, headers = serialize(result, media), {**result_headers(result, kg.max_rows), "Vary": "Accept"}
+        return not_acceptable(request, offers_for(result.kind))
+    body = result.body if result.body is not None and result.media == media else serialize(result, media)
+    headers = {**result_headers(result, kg.max_rows), "Vary": "Accept"}
     response = Response(body, media_type=media, headers={**headers, "X-KG-Cache": "miss"})
     if key is not None:
         kg.cache.put(key, Cached(response.headers["content-type"], body, tuple(headers.items())))
     return response
+
+
+_ENDPOINT_URLS: dict[tuple, str] = {}
+
+
+def endpoint_url(request: Request) -> str:
+    """The endpoint's own URL as the request reached it (`url_for`, remembered per scheme, host and root
+    path; at most 64 kept, since the Host header is the client's)."""
+    scope = request.scope
+    key = (scope.get("scheme"), scope.get("server"), scope.get("root_path", ""), request.headers.get("host"))
+    url = _ENDPOINT_URLS.get(key)
+    if url is None:
+        url = str(request.url_for("sparql"))
+        if len(_ENDPOINT_URLS) >= 64:
+            _ENDPOINT_URLS.clear()
+        _ENDPOINT_URLS[key] = url
+    return url
 
 
 def not_acceptable(request: Request, offers: list[str]) -> Response:
