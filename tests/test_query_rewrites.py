@@ -174,6 +174,14 @@ def _odd_graph(name: str) -> tuple[object, int]:
         store.add(ox.Quad(node(iris[1], 1), ox.NamedNode(eli + "amends"), node(iris[7], 7)))
         store.add(ox.Quad(node(iris[1], 1), ox.NamedNode(eli + "amends"), law))
         iris = iris + ["amends", "amends"]
+    elif name == "links-legal-resources":  # resources of two acts, one outside the ELI namespace (and the acts)
+        iris, eli = _odd_iris("https://w3id.org/nso-partnership/eli/"), "http://data.europa.eu/eli/ontology#"
+        laws = [ox.NamedNode("https://w3id.org/nso-partnership/eli/x/act/1"), ox.NamedNode("urn:x:law")]
+        for i, thing in enumerate([node(iri, i) for i, iri in enumerate(iris)] + laws):
+            store.add(ox.Quad(thing, a, ox.NamedNode(eli + "LegalResource")))
+            store.add(ox.Quad(thing, ox.NamedNode(nsp + "topLevelAct"), laws[i % 2] if thing not in laws else thing))
+            store.add(ox.Quad(thing, ox.NamedNode(eli + "number"), ox.Literal(str(i % 3))))
+        iris = iris + ["law", "law"]
     elif name in ("country-cases", "country-laws"):  # the places of cases, the jurisdictions of laws
         iris = _odd_iris("http://publications.europa.eu/resource/authority/country/") + ["literal"]
         for i, iri in enumerate(iris):
@@ -200,7 +208,7 @@ def _odd_graph(name: str) -> tuple[object, int]:
 
 @pytest.mark.parametrize("name", ["network-participations", "compare-positions", "links-case-citations", "recalled-facts",
                                   "links-provision-effects", "gap-findings", "country-cases", "country-laws",
-                                  "links-law-relations"])
+                                  "links-law-relations", "links-legal-resources"])
 def test_iri_order_keys_keep_the_order_of_iris_outside_the_namespace(name: str):
     """Some rewritten queries sort IRIs by their tail under a namespace and a block, not by the IRI
     itself: rows whose IRIs fall before, inside, after and around the namespace (and a blank node) come
