@@ -17,7 +17,7 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?
 BIG = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 3000"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def pool(shipped_store: Path):
     p = QueryPool(shipped_store, size=2, timeout=10.0, max_rows=5000)
     yield p
@@ -36,9 +36,11 @@ def test_async_answers_equal_blocking_ones_and_pipes_stay_blocking(pool: QueryPo
 
 def test_a_cancelled_caller_leaves_no_answer_for_the_next_query(pool: QueryPool):
     async def cancel_then_ask():
-        started = asyncio.ensure_future(pool.run_async(Task("SELECT ?x WHERE { VALUES ?x { 'first' } }")))
-        await asyncio.sleep(0)  # the query is handed to a worker, its answer not read yet
+        started = asyncio.ensure_future(pool.run_async(Task(SLOW, timeout=1.0)))
+        await asyncio.sleep(0.3)  # the query runs in a worker, which owes its answer
         started.cancel()
+        await asyncio.sleep(0)
+        assert pool._idle.qsize() == 1  # the worker that owes an answer is not handed to the next query
         answers = []
         for word in ("second", "third", "fourth"):
             answers.append(await pool.run_async(Task(f"SELECT ?x WHERE {{ VALUES ?x {{ '{word}' }} }}")))
