@@ -182,6 +182,13 @@ def _odd_graph(name: str) -> tuple[object, int]:
             store.add(ox.Quad(thing, ox.NamedNode(nsp + "topLevelAct"), laws[i % 2] if thing not in laws else thing))
             store.add(ox.Quad(thing, ox.NamedNode(eli + "number"), ox.Literal(str(i % 3))))
         iris = iris + ["law", "law"]
+    elif name == "law-articles":  # an article of each act, the acts' IRIs odd
+        iris, eli = _odd_iris("https://w3id.org/nso-partnership/eli/"), "http://data.europa.eu/eli/ontology#"
+        for i, iri in enumerate(iris):
+            article = ox.NamedNode(f"https://w3id.org/nso-partnership/eli/x/art/{i}")
+            store.add(ox.Quad(article, a, ox.NamedNode(eli + "LegalResourceSubdivision")))
+            store.add(ox.Quad(article, ox.NamedNode(nsp + "topLevelAct"), node(iri, i)))
+            store.add(ox.Quad(article, ox.NamedNode(eli + "number"), ox.Literal(str(i % 3))))
     elif name in ("country-cases", "country-laws"):  # the places of cases, the jurisdictions of laws
         iris = _odd_iris("http://publications.europa.eu/resource/authority/country/") + ["literal"]
         for i, iri in enumerate(iris):
@@ -208,7 +215,7 @@ def _odd_graph(name: str) -> tuple[object, int]:
 
 @pytest.mark.parametrize("name", ["network-participations", "compare-positions", "links-case-citations", "recalled-facts",
                                   "links-provision-effects", "gap-findings", "country-cases", "country-laws",
-                                  "links-law-relations", "links-legal-resources"])
+                                  "links-law-relations", "links-legal-resources", "law-articles"])
 def test_iri_order_keys_keep_the_order_of_iris_outside_the_namespace(name: str):
     """Some rewritten queries sort IRIs by their tail under a namespace and a block, not by the IRI
     itself: rows whose IRIs fall before, inside, after and around the namespace (and a blank node) come
