@@ -37,6 +37,7 @@ REWRITTEN = {
     "links-case-citations": [],
     "recalled-facts": [],
     "cases-with-dpa": [],
+    "country-positions": [{"country": "country:CAN"}, {"country": "country:FRA"}, {"country": "country:XXX"}],
     "links-provision-effects": [],
     "links-elements": [{"country": "country:CAN"}, {"country": "country:XXX"},
                        {"element": "https://w3id.org/nso-partnership/vocab/legislation-element/statistical-confidentiality"},
