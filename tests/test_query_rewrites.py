@@ -37,6 +37,7 @@ REWRITTEN = {
     "links-case-citations": [],
     "recalled-facts": [],
     "cases-with-dpa": [],
+    "failed-cases-difficulties": [],
     "country-positions": [{"country": "country:CAN"}, {"country": "country:FRA"}, {"country": "country:XXX"}],
     "links-provision-effects": [],
     "links-elements": [{"country": "country:CAN"}, {"country": "country:XXX"},
