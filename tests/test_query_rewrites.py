@@ -38,6 +38,7 @@ REWRITTEN = {
     "recalled-facts": [],
     "cases-with-dpa": [],
     "failed-cases-difficulties": [],
+    "unece-coverage": [],
     "country-positions": [{"country": "country:CAN"}, {"country": "country:FRA"}, {"country": "country:XXX"}],
     "links-provision-effects": [],
     "links-elements": [{"country": "country:CAN"}, {"country": "country:XXX"},
