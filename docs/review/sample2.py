@@ -58,18 +58,23 @@ def changed_text_read_effects(rev: str, base: str) -> dict[str, list[str]]:
 def draw(rev: str, base: str) -> tuple[list[str], list[str], dict[str, list[str]]]:
     """15 facts (one from each of 10 random jurisdictions, then 5 from the rest) and 8 cases."""
     first_facts, first_cases = sample.draw(FIRST_REV)
-    groups = {
-        k: [e for e in v if e not in first_facts]
-        for k, v in changed_text_read_effects(rev, base).items()
-    }
+    return draw_from(changed_text_read_effects(rev, base), set(first_facts), set(first_cases), rev, SEED)
+
+
+def draw_from(effects: dict[str, list[str]], old_facts: set[str], old_cases: set[str], rev: str,
+              seed: int) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """The draw of a later sample from `effects` (jurisdiction -> effect IRIs), leaving out the facts
+    and cases of earlier samples: one fact from each of 10 random jurisdictions, 5 more from the rest,
+    8 cases of data/cases at `rev`; also the population drawn from."""
+    groups = {k: [e for e in v if e not in old_facts] for k, v in effects.items()}
     groups = {k: v for k, v in groups.items() if v}
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     jurisdictions = rng.sample(sorted(groups), sample.MIN_JURISDICTIONS)
     facts = [rng.choice(groups[j]) for j in jurisdictions]
     rest = sorted(e for v in groups.values() for e in v if e not in facts)
     facts += rng.sample(rest, sample.N_FACTS - len(facts))
     cases = [Path(p).stem for p in files_at(rev, "data/cases")]
-    cases = rng.sample([c for c in cases if c not in first_cases], sample.N_CASES)
+    cases = rng.sample([c for c in cases if c not in old_cases], sample.N_CASES)
     return facts, cases, groups
 
 

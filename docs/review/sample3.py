@@ -9,12 +9,10 @@ Usage: .venv/bin/python docs/review/sample3.py [--rev REV]
 from __future__ import annotations
 
 import argparse
-import random
-from pathlib import Path
 
 import sample  # first review's draw (same folder)
 import sample2  # second review's draw
-from sample import files_at, git
+from sample import git
 
 SEED = 20261205
 JURISDICTIONS = (
@@ -34,20 +32,8 @@ def draw(rev: str) -> tuple[list[str], list[str], dict[str, list[str]]]:
     """15 facts (one from each of 10 random jurisdictions, then 5 from the rest) and 8 cases."""
     old_facts, old_cases = earlier_samples()
     allowed = {j.lower() for j in JURISDICTIONS}
-    groups = {
-        k: [e for e in v if e not in old_facts]
-        for k, v in sample.text_read_effects(rev).items()
-        if k in allowed
-    }
-    groups = {k: v for k, v in groups.items() if v}
-    rng = random.Random(SEED)
-    jurisdictions = rng.sample(sorted(groups), sample.MIN_JURISDICTIONS)
-    facts = [rng.choice(groups[j]) for j in jurisdictions]
-    rest = sorted(e for v in groups.values() for e in v if e not in facts)
-    facts += rng.sample(rest, sample.N_FACTS - len(facts))
-    cases = [Path(p).stem for p in files_at(rev, "data/cases")]
-    cases = rng.sample([c for c in cases if c not in old_cases], sample.N_CASES)
-    return facts, cases, groups
+    effects = {k: v for k, v in sample.text_read_effects(rev).items() if k in allowed}
+    return sample2.draw_from(effects, old_facts, old_cases, rev, SEED)
 
 
 def main() -> None:
