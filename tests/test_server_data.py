@@ -45,3 +45,31 @@ def test_a_string_that_is_no_iri_is_named_as_such(store, bad):
     for lookup in (d.exists, d.incoming, d.description, d.types, d.described):
         with pytest.raises(NotAnIRI, match="not an IRI the store can hold"):
             lookup(BASE + bad)
+
+
+def scanned_search(d: Data, text: str, limit: int = 200) -> list[tuple[str, str, str]]:
+    """The former search: every label of the store filtered by CONTAINS, then sorted by kind and label."""
+    from kg.server.data import KIND_ORDER, kind_of
+
+    rows = d.select("""SELECT DISTINCT ?s WHERE { VALUES ?p { skos:prefLabel skos:altLabel dct:title rdfs:label }
+        ?s ?p ?l FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?l)), LCASE(?q))) }""", q=ox.Literal(text))
+    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    found = [(r["s"].value, d.label(r["s"]), kind_of(set(d.types(r["s"].value)))) for r in rows]
+    return sorted(found, key=lambda r: (order.get(r[2], 99), r[1].lower(), r[0]))[:limit]
+
+
+@pytest.mark.parametrize("text", ["statistics CANADA", "statcan", "Statistics Act", "law", "a", "Ä", "2019",
+                                  "données", "no such words here"])
+def test_search_from_the_label_index_equals_the_store_scan(store, text):
+    d = Data(store)
+    found = d.search(text)
+    assert [(r["iri"], r["label"], r["kind"]) for r in found] == scanned_search(d, text)
+    assert all(text.lower() in r["match"].lower() for r in found)  # the label that matched is shown
+
+
+def test_search_text_is_capped_and_cannot_join_two_labels(store):
+    d = Data(store)
+    assert len(d.search("a")) == 200 and len(d.search("a", limit=7)) == 7
+    assert d.search("statcan" + "\x00") == d.search("statcan") != []  # the separator is removed from the text
+    assert d.search("x" * 100_000) == []  # only the first 200 characters are looked for
+    assert d.search("   ") == []

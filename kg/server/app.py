@@ -62,7 +62,7 @@ class KGState:
         with self._lock:
             if path != self._path:
                 self._store = ox.Store.read_only(str(path))
-                self._path, self._data = path, Data(self._store, self.pool.run if self.pool else None)
+                self._path, self._data = path, Data(self._store)
         self._link = link
 
     def store(self) -> ox.Store:
@@ -117,7 +117,7 @@ def not_an_iri(request, exc: NotAnIRI) -> PlainTextResponse:
 
 
 def pool_unavailable(request, exc: Exception) -> PlainTextResponse:
-    """A page look-up that went through the worker pool (search) ran out of time or found no free worker."""
+    """A page whose query went through the worker pool (a canned query page) ran out of time or found no free worker."""
     return PlainTextResponse("Service unavailable: the look-up ran past the server's time limit or every query "
                              "worker was busy; try again.\n", status_code=503, headers={"Retry-After": "2"})
 

@@ -2,8 +2,8 @@
 
 These run in the server process, so each is an index range with a bound, never a scan of the store:
 statements of a fixed subject (SPOG index), links to a fixed object (OSPG, at most MAX_SCAN quads read),
-sub-nodes from a sorted list of subject IRIs built once per store. Search reads every label, so it
-goes through the worker pool (its time limit and row cap) like user queries (executor.py).
+sub-nodes from a sorted list of subject IRIs built once per store, search from an index of every label
+built once per store (the search text is a needle for str.find, never parsed).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import pyoxigraph as ox
 
@@ -80,13 +80,14 @@ class Node:
 class Data:
     """Look-ups over one open store (labels cached for the life of that store)."""
 
-    def __init__(self, store: ox.Store, runner: Callable[[Any], Any] | None = None):
+    def __init__(self, store: ox.Store):
         self.store = store
-        self.runner = runner  # QueryPool.run: the worker pool, for look-ups that read more than an index range
         self._labels: dict[str, str | None] = {}
         self._described: dict[str, bool] = {}
         self._subjects: list[str] | None = None
         self._subjects_lock = threading.Lock()
+        self._search: SearchIndex | None = None
+        self._search_lock = threading.Lock()
 
     # -- statements ------------------------------------------------------------------------
     def node(self, subject: str | ox.NamedNode | ox.BlankNode, inferred: bool = False) -> Node:
@@ -131,15 +132,6 @@ class Data:
         result = self.store.query(bind(sparql, bindings), use_default_graph_as_union=True, prefixes=PREFIXES)
         variables = [v.value for v in result.variables]
         return [{v: s[v] for v in variables} for s in result]
-
-    def select_bounded(self, sparql: str, **bindings: Any) -> list[dict[str, Any]]:
-        """Like select, through the worker pool (time limit, row cap) when there is one."""
-        if self.runner is None:
-            return self.select(sparql, **bindings)
-        from .executor import Task, json_term
-
-        result = self.runner(Task(bind(sparql, bindings), use_prefixes=True, union=True))
-        return [{v: json_term(t) if t is not None else None for v, t in zip(result.variables, row)} for row in result.rows]
 
     def exists(self, iri: str) -> bool:
         """Whether the store says anything about iri (as subject, or in its # / sub-path namespace)."""
@@ -236,26 +228,72 @@ class Data:
 
     # -- search ----------------------------------------------------------------------------
     def search(self, text: str, limit: int = 200) -> list[dict[str, Any]]:
-        """Case-insensitive substring search over prefLabel / altLabel / dct:title / rdfs:label."""
-        text = text.strip()
-        if not text:
-            return []
-        rows = self.select_bounded(
-            """SELECT ?s (SAMPLE(?l) AS ?match) (SAMPLE(?t) AS ?type) WHERE {
-                 VALUES ?p { skos:prefLabel skos:altLabel dct:title rdfs:label }
-                 ?s ?p ?l .
-                 FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?l)), LCASE(?q)))
-                 OPTIONAL { ?s a ?t }
-               } GROUP BY ?s LIMIT %d""" % (limit * 3),
-            q=ox.Literal(text))
-        out = []
-        for r in rows:
-            iri = r["s"].value
-            kind = kind_of(set(self.types(iri)), iri)
-            out.append({"iri": iri, "label": self.label(r["s"]), "match": r["match"].value, "kind": kind})
+        """Case-insensitive substring search over prefLabel / altLabel / dct:title / rdfs:label: the first
+        `limit` matching resources in page order (kind, then label). The text is only a needle for
+        str.find over the label index (no parsing), capped at MAX_SEARCH characters."""
+        needle = text.strip()[:MAX_SEARCH].replace(SEP, "").lower()
+        return self.search_index().find(needle, limit) if needle else []
+
+    def search_index(self) -> "SearchIndex":
+        """The labels of every IRI in page order, read once per store (the store is immutable)."""
+        with self._search_lock:
+            if self._search is None:
+                self._search = self._build_search_index()
+            return self._search
+
+    def _build_search_index(self) -> "SearchIndex":
+        labels: dict[str, list[str]] = defaultdict(list)
+        for q in (quad for prop in SEARCH_PROPS for quad in self.store.quads_for_pattern(None, ox.NamedNode(prop), None, None)):
+            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
+                found = labels[q.subject.value]
+                if q.object.value not in found:
+                    found.append(q.object.value)
         order = {k: i for i, k in enumerate(KIND_ORDER)}
-        out.sort(key=lambda r: (order.get(r["kind"], 99), r["label"].lower()))
-        return out[:limit]
+        rows = []
+        for iri, found in labels.items():
+            kind = kind_of(set(self.types(iri)), iri)
+            label = self.label(ox.NamedNode(iri))
+            rows.append(((order.get(kind, 99), label.lower(), iri), {"iri": iri, "label": label, "kind": kind}, found))
+        rows.sort(key=lambda r: r[0])
+        return SearchIndex([(r[1], r[2]) for r in rows])
+
+
+MAX_SEARCH = 200  # characters of a search text that are used
+SEP = "\x00"      # between labels in the search index; removed from search texts
+
+
+class SearchIndex:
+    """Every label, lower-cased, in one string; resources in page order, each resource's labels together.
+    A search is str.find from the start: the first match is in the first matching resource, and the next
+    find starts after that resource's labels, so a search costs at most `limit` finds and one pass."""
+
+    def __init__(self, resources: list[tuple[dict[str, Any], list[str]]]):
+        parts: list[str] = []
+        self.starts: list[int] = []   # offset of each label in text
+        self.entry: list[tuple[int, str]] = []  # (resource number, original label) of each label
+        self.ends: list[int] = []     # offset just after each resource's last label
+        self.resources = [r for r, _ in resources]
+        offset = 0
+        for number, (_, found) in enumerate(resources):
+            for label in found:
+                low = label.replace(SEP, " ").lower()
+                self.starts.append(offset)
+                self.entry.append((number, label))
+                parts.append(low)
+                offset += len(low) + 1
+            self.ends.append(offset)
+        self.text = SEP.join(parts)
+
+    def find(self, needle: str, limit: int) -> list[dict[str, Any]]:
+        out, pos = [], 0
+        while len(out) < limit:
+            pos = self.text.find(needle, pos)
+            if pos < 0:
+                break
+            number, label = self.entry[bisect.bisect_right(self.starts, pos) - 1]
+            out.append({**self.resources[number], "match": label})
+            pos = self.ends[number]
+        return out
 
 
 KIND_ORDER = ["case", "organisation", "law", "article", "concept", "scheme", "class", "property", "other"]
