@@ -87,7 +87,7 @@ def audit_json(request: Request) -> Response:
 
 # ----------------------------------------------------------------------------- elements and jurisdiction profiles
 
-def _element_table(request: Request):
+def cached_element_table(request: Request):
     """The whole comparative table, made once per store; pages cut it by element and jurisdiction."""
     from .links import element_table
 
@@ -115,7 +115,7 @@ def elements_page(request: Request) -> Response:
     from ..server.pages import render
     from .links import LEVEL_RULE, iso3
 
-    full = _element_table(request)
+    full = cached_element_table(request)
     element, country, error = _element_filters(request, full)
     table = full.subset(element, country)
     response = render(request, "elements.html", table=table, full=full, error=error, level_rule=LEVEL_RULE,
@@ -129,7 +129,7 @@ def elements_page(request: Request) -> Response:
 
 
 def elements_json(request: Request) -> Response:
-    full = _element_table(request)
+    full = cached_element_table(request)
     element, country, error = _element_filters(request, full)
     if error:
         return JSONResponse({"error": error}, status_code=400)

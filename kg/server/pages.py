@@ -248,27 +248,27 @@ def law_context(v: View, iri: str, n: Node) -> dict[str, Any]:
         ?a eli:is_part_of+ ?law . OPTIONAL { ?a eli:number ?number } OPTIONAL { ?a dct:title ?heading }
         OPTIONAL { ?e nsp:grantedBy ?a } } GROUP BY ?a ?number ?heading""", law=iri)
     articles.sort(key=lambda r: natural_key(r["number"].value if r["number"] else r["a"].value))
-    effect_rows = d.select("SELECT DISTINCT ?e ?a WHERE { ?e nsp:grantedBy ?a . ?a eli:is_part_of* ?law }", law=iri)
+    effect_rows = d.select("SELECT DISTINCT ?e ?a WHERE { ?a eli:is_part_of* ?law . ?e nsp:grantedBy ?a }", law=iri)
     effects = []
     for r in effect_rows:
         e = d.node(r["e"].value)
         effects.append({"node": e, "article": r["a"], "evidence": evidence_of(v, e),
                         "number": (d.node(r["a"].value).one("eli:number") or ox.Literal("")).value})
     effects.sort(key=lambda x: (natural_key(x["number"]), x["node"].iri))
-    amended_by = d.select("SELECT DISTINCT ?x ?t WHERE { ?x eli:amends ?t . ?t eli:is_part_of* ?law } ORDER BY ?x", law=iri)
-    cited_by = d.select("""SELECT DISTINCT ?x ?t WHERE { VALUES ?p { eli:cites eli:based_on eli:implements eli:transposes eli:related_to }
-        ?x ?p ?t . ?t eli:is_part_of* ?law } ORDER BY ?x""", law=iri)
+    amended_by = d.select("SELECT DISTINCT ?x ?t WHERE { ?t eli:is_part_of* ?law . ?x eli:amends ?t } ORDER BY ?x ?t", law=iri)
+    cited_by = d.select("""SELECT DISTINCT ?x ?t WHERE { ?t eli:is_part_of* ?law .
+        VALUES ?p { eli:cites eli:based_on eli:implements eli:transposes eli:related_to } ?x ?p ?t } ORDER BY ?x ?t""", law=iri)
     mappings = d.select("""SELECT DISTINCT ?m ?src ?tgt ?degree WHERE {
-        ?m nsp:sourceProvision ?src ; nsp:targetProvision ?tgt . OPTIONAL { ?m nsp:matchDegree ?degree }
-        { ?src eli:is_part_of* ?law } UNION { ?tgt eli:is_part_of* ?law } } ORDER BY ?src ?tgt""", law=iri)
-    cases = d.select("""SELECT DISTINCT ?case ?a WHERE {
-        { ?case nsp:hasDataFlow/nsp:legalBasis ?a } UNION { ?case nsp:legalBasis ?a } UNION { ?case nsp:agreement/nsp:legalBasis ?a }
-        ?a eli:is_part_of* ?law } ORDER BY ?case""", law=iri)
+        ?a eli:is_part_of* ?law . { ?m nsp:sourceProvision ?a BIND(?a AS ?src) } UNION { ?m nsp:targetProvision ?a BIND(?a AS ?tgt) }
+        ?m nsp:sourceProvision ?src ; nsp:targetProvision ?tgt . OPTIONAL { ?m nsp:matchDegree ?degree } } ORDER BY ?src ?tgt ?m""", law=iri)
+    cases = d.select("""SELECT DISTINCT ?case ?a WHERE { ?a eli:is_part_of* ?law .
+        { ?case nsp:legalBasis ?a } UNION { ?f nsp:legalBasis ?a . ?case nsp:hasDataFlow ?f }
+        UNION { ?g nsp:legalBasis ?a . ?case nsp:agreement ?g } } ORDER BY ?case ?a""", law=iri)
     positions = d.select("""SELECT DISTINCT ?p ?country ?topic ?position ?level WHERE {
-        ?p nsp:supportedBy/nsp:grantedBy ?a . ?a eli:is_part_of* ?law .
+        ?a eli:is_part_of* ?law . ?e nsp:grantedBy ?a . ?p nsp:supportedBy ?e .
         OPTIONAL { ?p nsp:jurisdiction ?country } OPTIONAL { ?p nsp:topic ?topic } OPTIONAL { ?p nsp:position ?position }
         OPTIONAL { ?p nsp:restsOnLevel ?level } }
-        ORDER BY ?topic""", law=iri)
+        ORDER BY ?topic ?p""", law=iri)
     law = parent[0]["law"] if parent else None
     return {"parent": law, "articles": articles, "effects": effects,
             "amended_by": amended_by, "cited_by": cited_by, "mappings": mappings, "cases": cases, "positions": positions,
@@ -277,9 +277,11 @@ def law_context(v: View, iri: str, n: Node) -> dict[str, Any]:
 
 def element_context(v: View, iri: str, law: Any) -> dict[str, Any]:
     """Elements of statistical legislation: on an article page its tags and "the same element in other
-    laws" (articles of other laws tagged with each element, by jurisdiction, from the canned query
-    links-elements); on a law page its articles by element; on both, the jurisdiction's profile link."""
-    from ..analysis.links import COUNTRY, NO_ELEMENT, element_table
+    laws" (articles of other laws tagged with each element, by jurisdiction: cells of the comparative
+    table, made once per store by the canned query links-elements and shared with /elements); on a law
+    page its articles by element; on both, the jurisdiction's profile link."""
+    from ..analysis.links import COUNTRY, NO_ELEMENT
+    from ..analysis.web import cached_element_table
 
     d = v.d
     country = d.select("SELECT ?c WHERE { ?law eli:jurisdiction ?c }", law=law.value if law is not None else iri)
@@ -296,10 +298,10 @@ def element_context(v: View, iri: str, law: Any) -> dict[str, Any]:
         return out
     tags = d.select("SELECT ?e ?basis WHERE { ?a eli:is_about ?e OPTIONAL { ?a nsp:elementBasis ?basis } }", a=iri)
     counterparts = []
+    table = cached_element_table(v.request) if any(r["e"].value != NO_ELEMENT for r in tags) else None
     for r in sorted(tags, key=lambda r: v.label(r["e"]).lower()):
-        if r["e"].value == NO_ELEMENT:
+        if r["e"].value == NO_ELEMENT or table is None:
             continue
-        table = element_table(v.kg.store(), v.kg.root, element=r["e"].value)
         others = [(j, [x for x in table.cell(j, r["e"].value) if x["law"] != law.value]) for j in table.jurisdictions]
         counterparts.append({"element": r["e"], "groups": [(j, xs) for j, xs in others if xs]})
     out.update({"element_tags": tags, "counterparts": counterparts})
