@@ -73,3 +73,42 @@ def test_search_text_is_capped_and_cannot_join_two_labels(store):
     assert d.search("statcan" + "\x00") == d.search("statcan") != []  # the separator is removed from the text
     assert d.search("x" * 100_000) == []  # only the first 200 characters are looked for
     assert d.search("   ") == []
+
+
+# The law page's queries before they started from the law's parts (commit 7976b76): each read every link of its kind.
+FORMER_LAW_PAGE_QUERIES = {
+    "effects": """SELECT DISTINCT ?e ?a WHERE { ?e nsp:grantedBy ?a . ?a eli:is_part_of* ?law }""",
+    "amended": """SELECT DISTINCT ?x ?t WHERE { ?x eli:amends ?t . ?t eli:is_part_of* ?law } ORDER BY ?x""",
+    "cited": """SELECT DISTINCT ?x ?t WHERE { VALUES ?p { eli:cites eli:based_on eli:implements eli:transposes eli:related_to }
+        ?x ?p ?t . ?t eli:is_part_of* ?law } ORDER BY ?x""",
+    "mappings": """SELECT DISTINCT ?m ?src ?tgt ?degree WHERE {
+        ?m nsp:sourceProvision ?src ; nsp:targetProvision ?tgt . OPTIONAL { ?m nsp:matchDegree ?degree }
+        { ?src eli:is_part_of* ?law } UNION { ?tgt eli:is_part_of* ?law } } ORDER BY ?src ?tgt""",
+    "cases": """SELECT DISTINCT ?case ?a WHERE {
+        { ?case nsp:hasDataFlow/nsp:legalBasis ?a } UNION { ?case nsp:legalBasis ?a } UNION { ?case nsp:agreement/nsp:legalBasis ?a }
+        ?a eli:is_part_of* ?law } ORDER BY ?case""",
+    "positions": """SELECT DISTINCT ?p ?country ?topic ?position ?level WHERE {
+        ?p nsp:supportedBy/nsp:grantedBy ?a . ?a eli:is_part_of* ?law .
+        OPTIONAL { ?p nsp:jurisdiction ?country } OPTIONAL { ?p nsp:topic ?topic } OPTIONAL { ?p nsp:position ?position }
+        OPTIONAL { ?p nsp:restsOnLevel ?level } }
+        ORDER BY ?topic""",
+}
+
+
+def test_law_page_queries_equal_their_former_texts(store):
+    from kg.server.pages import LAW_PAGE_QUERIES
+
+    d = Data(store)
+    parts = [r["x"].value for r in d.select(
+        "SELECT DISTINCT ?x WHERE { { ?x a eli:LegalResource } UNION { ?x a eli:LegalResourceSubdivision } FILTER(isIRI(?x)) }")]
+    assert len(parts) > 2000
+    key = lambda row: tuple(str(v) for v in row.values())  # noqa: E731
+    nonempty = dict.fromkeys(LAW_PAGE_QUERIES, 0)
+    cited = [r["t"].value for r in d.select("SELECT DISTINCT ?t WHERE { VALUES ?p { eli:cites eli:based_on eli:implements "
+                                            "eli:transposes eli:related_to } ?x ?p ?t FILTER(isIRI(?t)) }")]
+    for iri in parts[::3] + cited:  # a third of the shipped laws and articles (all take ~15 s), and the cited ones
+        for name, text in LAW_PAGE_QUERIES.items():
+            rows = d.select(text, law=iri)
+            assert sorted(map(key, rows)) == sorted(map(key, d.select(FORMER_LAW_PAGE_QUERIES[name], law=iri))), (name, iri)
+            nonempty[name] += bool(rows)
+    assert all(nonempty.values()), nonempty  # every query has answers somewhere

@@ -241,6 +241,28 @@ def case_context(v: View, iri: str, n: Node) -> dict[str, Any]:
             "legal": legal_rows, "sources": [(s, v.d.node(s.value) if isinstance(s, ox.NamedNode) else None) for s in sources]}
 
 
+# What a law or article page lists about ?law and its parts. Each starts from the parts (eli:is_part_of* ?law),
+# then follows links to them (tests/test_server_data.py compares them with the former texts, which started from
+# every link in the store).
+LAW_PAGE_QUERIES = {
+    "effects": """SELECT DISTINCT ?e ?a WHERE { ?a eli:is_part_of* ?law . ?e nsp:grantedBy ?a }""",
+    "amended": """SELECT DISTINCT ?x ?t WHERE { ?t eli:is_part_of* ?law . ?x eli:amends ?t } ORDER BY ?x ?t""",
+    "cited": """SELECT DISTINCT ?x ?t WHERE { ?t eli:is_part_of* ?law .
+        VALUES ?p { eli:cites eli:based_on eli:implements eli:transposes eli:related_to } ?x ?p ?t } ORDER BY ?x ?t""",
+    "mappings": """SELECT DISTINCT ?m ?src ?tgt ?degree WHERE {
+        ?a eli:is_part_of* ?law . { ?m nsp:sourceProvision ?a BIND(?a AS ?src) } UNION { ?m nsp:targetProvision ?a BIND(?a AS ?tgt) }
+        ?m nsp:sourceProvision ?src ; nsp:targetProvision ?tgt . OPTIONAL { ?m nsp:matchDegree ?degree } } ORDER BY ?src ?tgt ?m""",
+    "cases": """SELECT DISTINCT ?case ?a WHERE { ?a eli:is_part_of* ?law .
+        { ?case nsp:legalBasis ?a } UNION { ?f nsp:legalBasis ?a . ?case nsp:hasDataFlow ?f }
+        UNION { ?g nsp:legalBasis ?a . ?case nsp:agreement ?g } } ORDER BY ?case ?a""",
+    "positions": """SELECT DISTINCT ?p ?country ?topic ?position ?level WHERE {
+        ?a eli:is_part_of* ?law . ?e nsp:grantedBy ?a . ?p nsp:supportedBy ?e .
+        OPTIONAL { ?p nsp:jurisdiction ?country } OPTIONAL { ?p nsp:topic ?topic } OPTIONAL { ?p nsp:position ?position }
+        OPTIONAL { ?p nsp:restsOnLevel ?level } }
+        ORDER BY ?topic ?p""",
+}
+
+
 def law_context(v: View, iri: str, n: Node) -> dict[str, Any]:
     d = v.d
     parent = d.select("SELECT ?law WHERE { ?a eli:is_part_of+ ?law FILTER NOT EXISTS { ?law eli:is_part_of ?up } }", a=iri)
@@ -248,27 +270,18 @@ def law_context(v: View, iri: str, n: Node) -> dict[str, Any]:
         ?a eli:is_part_of+ ?law . OPTIONAL { ?a eli:number ?number } OPTIONAL { ?a dct:title ?heading }
         OPTIONAL { ?e nsp:grantedBy ?a } } GROUP BY ?a ?number ?heading""", law=iri)
     articles.sort(key=lambda r: natural_key(r["number"].value if r["number"] else r["a"].value))
-    effect_rows = d.select("SELECT DISTINCT ?e ?a WHERE { ?a eli:is_part_of* ?law . ?e nsp:grantedBy ?a }", law=iri)
+    effect_rows = d.select(LAW_PAGE_QUERIES["effects"], law=iri)
     effects = []
     for r in effect_rows:
         e = d.node(r["e"].value)
         effects.append({"node": e, "article": r["a"], "evidence": evidence_of(v, e),
                         "number": (d.node(r["a"].value).one("eli:number") or ox.Literal("")).value})
     effects.sort(key=lambda x: (natural_key(x["number"]), x["node"].iri))
-    amended_by = d.select("SELECT DISTINCT ?x ?t WHERE { ?t eli:is_part_of* ?law . ?x eli:amends ?t } ORDER BY ?x ?t", law=iri)
-    cited_by = d.select("""SELECT DISTINCT ?x ?t WHERE { ?t eli:is_part_of* ?law .
-        VALUES ?p { eli:cites eli:based_on eli:implements eli:transposes eli:related_to } ?x ?p ?t } ORDER BY ?x ?t""", law=iri)
-    mappings = d.select("""SELECT DISTINCT ?m ?src ?tgt ?degree WHERE {
-        ?a eli:is_part_of* ?law . { ?m nsp:sourceProvision ?a BIND(?a AS ?src) } UNION { ?m nsp:targetProvision ?a BIND(?a AS ?tgt) }
-        ?m nsp:sourceProvision ?src ; nsp:targetProvision ?tgt . OPTIONAL { ?m nsp:matchDegree ?degree } } ORDER BY ?src ?tgt ?m""", law=iri)
-    cases = d.select("""SELECT DISTINCT ?case ?a WHERE { ?a eli:is_part_of* ?law .
-        { ?case nsp:legalBasis ?a } UNION { ?f nsp:legalBasis ?a . ?case nsp:hasDataFlow ?f }
-        UNION { ?g nsp:legalBasis ?a . ?case nsp:agreement ?g } } ORDER BY ?case ?a""", law=iri)
-    positions = d.select("""SELECT DISTINCT ?p ?country ?topic ?position ?level WHERE {
-        ?a eli:is_part_of* ?law . ?e nsp:grantedBy ?a . ?p nsp:supportedBy ?e .
-        OPTIONAL { ?p nsp:jurisdiction ?country } OPTIONAL { ?p nsp:topic ?topic } OPTIONAL { ?p nsp:position ?position }
-        OPTIONAL { ?p nsp:restsOnLevel ?level } }
-        ORDER BY ?topic ?p""", law=iri)
+    amended_by = d.select(LAW_PAGE_QUERIES["amended"], law=iri)
+    cited_by = d.select(LAW_PAGE_QUERIES["cited"], law=iri)
+    mappings = d.select(LAW_PAGE_QUERIES["mappings"], law=iri)
+    cases = d.select(LAW_PAGE_QUERIES["cases"], law=iri)
+    positions = d.select(LAW_PAGE_QUERIES["positions"], law=iri)
     law = parent[0]["law"] if parent else None
     return {"parent": law, "articles": articles, "effects": effects,
             "amended_by": amended_by, "cited_by": cited_by, "mappings": mappings, "cases": cases, "positions": positions,
