@@ -160,13 +160,43 @@ def _canned(_root: Path):
     return queries.discover(ROOT)
 
 
+def kg_answers(root: Path, data_dir: Path, _extra: str) -> dict:
+    """kg: the build's last step, the answers of the canned queries (default parameters, first rows) written
+    beside the store (kg.answers; `kg build` runs it after reasoning)."""
+    from kg import answers
+    from kg.store import current_path, open_store
+
+    from .generate import ROOT  # the repository's queries, as the query steps run them (see _canned)
+    store = open_store(data_dir)
+    started = time.perf_counter()
+    kept = answers.write(store, current_path(data_dir), ROOT)
+    return {"seconds": time.perf_counter() - started, "queries": len(kept), "rows": sum(kept.values())}
+
+
+def _answered(store, directory: Path, canned, limit: int | None, offset: int = 0) -> list[float] | None:
+    """Times of a page as `kg query` and the web page give it when the build kept it (kg.answers), else None."""
+    from kg import answers, queries
+
+    if answers.page(directory, canned, {}, limit, offset) is None:
+        return None
+    runs: list[float] = []
+    budget = time.perf_counter() + 0.5
+    while len(runs) < 50 and (len(runs) < 5 or time.perf_counter() < budget):
+        t = time.perf_counter()
+        len(list(queries.run(store, canned, {}, limit=limit, offset=offset, answers_in=directory)))
+        runs.append(time.perf_counter() - t)
+    return runs
+
+
 def kg_queries(root: Path, data_dir: Path, _extra: str) -> dict:
     """kg: each canned query on the embedded store, default parameters and default page (a listing's
-    first `# page: N` rows, as `kg query` and the web page show it); median and p95 of the runs."""
+    first `# page: N` rows, as `kg query` and the web page show it); median and p95 of the runs: the
+    query evaluated, and the same page read from the build's answers (kg.answers) as `kg query` does."""
     from kg import queries
-    from kg.store import open_store
+    from kg.store import current_path, open_store
 
     store = open_store(data_dir)
+    directory = current_path(data_dir)
     out = {}
     started = time.perf_counter()
     for name, canned in _canned(root).items():
@@ -179,6 +209,8 @@ def kg_queries(root: Path, data_dir: Path, _extra: str) -> dict:
             if sum(runs) > 6 and len(runs) >= 3:  # a slow query: fewer runs (its median is then over 3 or 4 runs)
                 break
         out[name] = {**_stats(runs, rows), "page": canned.page}
+        if (answered := _answered(store, directory, canned, canned.page)) is not None:
+            out[name]["answers_median"] = statistics.median(answered)
     return {"seconds": time.perf_counter() - started, "queries": out}
 
 
@@ -231,11 +263,13 @@ DEEP_PAGE = 50  # the page measured beside the first (issue 16: "page 50 as fast
 def kg_deep_pages(root: Path, data_dir: Path, _extra: str) -> dict:
     """kg: every listing (a canned query with `# page: N`) at its first page and at page 50
     (rows 49N+1 to 50N, as `kg query --offset` and the web page's page links ask for them);
-    median of the runs of each, the two pages interleaved so that both see the same machine."""
+    median of the runs of each, the two pages interleaved so that both see the same machine; then
+    both pages as read from the build's answers (kg.answers), when it kept them."""
     from kg import queries
-    from kg.store import open_store
+    from kg.store import current_path, open_store
 
     store = open_store(data_dir)
+    directory = current_path(data_dir)
     out = {}
     started = time.perf_counter()
     for name, canned in _canned(root).items():
@@ -255,6 +289,9 @@ def kg_deep_pages(root: Path, data_dir: Path, _extra: str) -> dict:
                 break
         out[name] = {"page": canned.page, "first": statistics.median(first), "deep": statistics.median(last),
                      "deep_rows": rows, "runs": len(first)}
+        pair = [_answered(store, directory, canned, canned.page, offset) for offset in (0, deep)]
+        if None not in pair:
+            out[name].update(first_answers=statistics.median(pair[0]), deep_answers=statistics.median(pair[1]))
     return {"seconds": time.perf_counter() - started, "queries": out}
 
 

@@ -272,7 +272,10 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, list_: bool, endp
             except RemoteError as exc:
                 raise Failure(str(exc)) from None
         else:
-            result = queries.run(_open_store(), canned, given, limit=page, offset=offset)
+            from .store import current_path
+
+            store = _open_store()  # a page the build computed comes from the store's answers (kg.answers)
+            result = queries.run(store, canned, given, limit=page, offset=offset, answers_in=current_path(_data_dir()))
         is_select = isinstance(result, ox.QuerySolutions)
         text = queries.format_result(result, fmt)
         click.echo(text, nl=False)

@@ -1,4 +1,5 @@
-"""The build: load -> validate -> store -> reason, landing whole or not at all.
+"""The build: load -> validate -> store -> reason -> answers of the canned queries (kg.answers),
+landing whole or not at all.
 
 Validation is incremental when it can be: every build records in its store (kg-build.json, see
 kg.store.write_new) the SHA-256 of each source file and of the shapes, and the results of its
@@ -20,7 +21,7 @@ from typing import Callable
 import pyoxigraph as ox
 import rdflib
 
-from . import GRAPH, __version__, project_root
+from . import GRAPH, __version__, answers, project_root
 from .reasoning import MaterialisationReport, materialise
 from .sources import SHIPPED_CONTEXTS, SourceFile, discover, parse
 from .store import build_lock, current_path, read_manifest, write_new
@@ -154,7 +155,7 @@ def build(data_dir: Path, root: Path | None = None, progress: Progress | None = 
 
         manifest = {"format": MANIFEST_FORMAT, "kg": __version__, "fingerprint": fingerprint, "sources": sources,
                     "validation": validation.mode, "results": [_result_record(r) for r in report.results]}
-        path = write_new(data_dir, fill, manifest)
+        path = write_new(data_dir, fill, manifest, finish=lambda store, directory: answers.write(store, directory, root))
     graphs = {s.graph: len(loaded.quads[s]) for s in loaded.sources}
     return BuildSummary(len(loaded.sources), sum(graphs.values()), inferred, report, path,
                         time.perf_counter() - started, graphs, validation)

@@ -201,9 +201,16 @@ def paged(text: str, limit: int | str | None = None, offset: int | str | None = 
 
 
 def run(store: ox.Store, query: CannedQuery | str, params: dict[str, str] | None = None, *,
-        limit: int | None = None, offset: int = 0) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        limit: int | None = None, offset: int = 0,
+        answers_in: Path | None = None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     """Run a canned query (or SPARQL text) over the union of all graphs. Every row unless `limit`
-    (a page size: rows `offset` to `offset + limit - 1` of the query's order) or `offset` is given."""
+    (a page size: rows `offset` to `offset + limit - 1` of the query's order) or `offset` is given.
+    With `answers_in` (the store's directory), a page the build computed is read from there (kg.answers)."""
+    if answers_in is not None and isinstance(query, CannedQuery):
+        from . import answers
+
+        if (found := answers.page(answers_in, query, params, limit, offset)) is not None:
+            return answers.solutions(store, *found)
     if isinstance(query, CannedQuery):
         text, subs = query.text, bindings(query, params or {})
     else:

@@ -86,11 +86,14 @@ def read_manifest(data_dir: Path) -> dict | None:
         return None
 
 
-def write_new(data_dir: Path, fill: Callable[[ox.Store], None], manifest: dict | None = None) -> Path:
+def write_new(data_dir: Path, fill: Callable[[ox.Store], None], manifest: dict | None = None,
+              finish: Callable[[ox.Store, Path], None] | None = None) -> Path:
     """Create a new store directory, let `fill` load it, and swap it in only when complete.
 
     If `fill` raises or the process dies, `current` still points to the previous store; the
-    half-written directory is removed (at once, or on the next build). `manifest` (JSON) is written
+    half-written directory is removed (at once, or on the next build). `finish(store, directory)`, if
+    given, runs on the filled store and may write files of its own into the new directory (kg.answers).
+    `manifest` (JSON) is written
     into the store directory, after the database is closed and before the swap, so it lands with the
     store. An operating-system error while writing (a full disk: ENOSPC, EIO, ...) is a
     StoreWriteError naming the directory, with the previous store kept.
@@ -108,6 +111,8 @@ def write_new(data_dir: Path, fill: Callable[[ox.Store], None], manifest: dict |
                 fill(store)
                 store.flush()
                 store.optimize()
+                if finish is not None:
+                    finish(store, new_dir)
             finally:
                 del store  # closes the database before it becomes visible (or is removed)
             if manifest is not None:

@@ -23,11 +23,14 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_scale(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "work" / "results.json").read_text())["smoke"]
     for step in ("kg_load", "base_load", "kg_reason", "base_reason", "kg_validate", "base_validate", "kg_incremental",
-                 "kg_queries", "base_queries"):
+                 "kg_answers", "kg_queries", "base_queries"):
         assert "seconds" in results[step] and "error" not in results[step], (step, results[step])
     assert results["kg_reason"]["inferred"] == results["base_reason"]["inferred"] > 0  # the same rules, both ways
     assert results["kg_incremental"]["results"] == 0 and results["kg_incremental"]["bad_case_violations"] == 1
     assert set(results["kg_queries"]["queries"]) == set(queries.discover(ROOT))
+    assert results["kg_answers"]["queries"] > 40  # every canned SELECT query, from the repository's queries/
+    kept = {n for n, q in results["kg_queries"]["queries"].items() if "answers_median" in q}
+    assert len(kept) == results["kg_answers"]["queries"]
     http = results["http"]
     for server in ("kg serve", "kg serve --cache-mb 0", "oxigraph serve-read-only"):
         for query in ("iri-lookup", "private-data-access(country)", "statistical-laws(country)"):
@@ -43,15 +46,17 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_scale(tmp_path):
     listings = {name for name, q in queries.discover(ROOT).items() if q.page}
     deep = results["kg_deep_pages"]["queries"]
     assert set(deep) == listings and all(q["first"] > 0 and q["deep"] > 0 for q in deep.values())
+    assert all(q["first_answers"] > 0 and q["deep_answers"] > 0 for q in deep.values())  # every listing kept whole
     text = out.read_text()
-    assert len(re.findall(r"^\| smoke \| [\d,]+ \| ", text, re.M)) == 4  # load, reasoning, full and incremental validation
+    assert len(re.findall(r"^\| smoke \| [\d,]+ \| ", text, re.M)) == 5  # load, reasoning, full and incremental validation, answers
     assert len(re.findall(r"^\| smoke \| (iri-lookup|private-data-access\(country\)|statistical-laws\(country\)) \| \d+ \| \d+ \|",
                           text, re.M)) == 9
     assert re.search(r"^\| smoke \| description pages .* \| 16 \| \d+ \| ", text, re.M)
     assert "Description pages (`/PATH.ttl`) under 16 clients, p99 under 200 ms" in text
     assert "Page 50 of every listing as fast as its first page" in text
     assert "distinct look-ups (each request a resource not asked before: cache misses)" in text
-    assert len(re.findall(r"^\| smoke \| [\w-]+ \| 100 \| [\d.]+ ms \| [\d.]+ ms \| \d+ \| ", text, re.M)) == len(
+    assert "evaluated by the store (no answers)" in text
+    assert len(re.findall(r"^\| smoke \| [\w-]+ \| 100 \| [\d.]+ ms \| [\d.]+ ms \| \d+ \| [\d.]+x \| [\d.]+ ms \| [\d.]+ ms \|$", text, re.M)) == len(
         [q for q in listings if queries.discover(ROOT)[q].page == 100])  # a deep-pages row per listing of 100 rows
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .. import PREFIXES
+from ..answers import json_term, term_json  # noqa: F401 (also used by pages, data)
 
 
 def _gone(worker: "_Worker") -> bool:
@@ -97,45 +98,15 @@ class Result:
     count: int = 0
     truncated: bool = False
     seconds: float = 0.0
-    lane: str = "worker"                     # "worker" (no network), or "network" (allow-listed SERVICE lane)
+    lane: str = "worker"                     # "worker" (no network), "network" (allow-listed SERVICE lane), or
+                                             # "answers" (a canned query page the build computed, kg.answers)
     media: str | None = None                 # set with body: the answer rendered in the worker (rows left empty)
     body: bytes | None = None
 
 
 # ----------------------------------------------------------------------------- terms
 
-def term_json(term: Any) -> dict | None:
-    """A pyoxigraph term as a SPARQL 1.1 JSON results term."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):
-        return {"type": "triple", "value": {"subject": term_json(term.subject), "predicate": term_json(term.predicate),
-                                            "object": term_json(term.object)}}
-    return {"type": "literal", "value": str(term)}
-
-
-def json_term(d: dict) -> Any:
-    """The inverse of term_json (used for parameter substitutions)."""
-    if d["type"] == "uri":
-        return ox.NamedNode(d["value"])
-    if d["type"] == "bnode":
-        return ox.BlankNode(d["value"])
-    if "xml:lang" in d:
-        return ox.Literal(d["value"], language=d["xml:lang"])
-    if "datatype" in d:
-        return ox.Literal(d["value"], datatype=ox.NamedNode(d["datatype"]))
-    return ox.Literal(d["value"])
+# term_json / json_term: SPARQL 1.1 JSON results terms, shared with kg.answers (imported above)
 
 
 def graph_arg(iri: str):
