@@ -95,6 +95,8 @@ def build(full_validation: bool = False) -> None:
                + (" (`kg validate` lists them)" if summary.report.warnings else "") + f"; {summary.validation.describe()}")
     click.echo(f"Inferred {summary.inferred.total:,} triples in {summary.inferred.rounds} rounds "
                f"({', '.join(f'{k} {v}' for k, v in summary.inferred.added.items())})")
+    click.echo(f"Answers of {len(summary.answers)} canned queries kept for their pages "
+               f"({sum(summary.answers.values()):,} rows, {summary.answers_seconds:.1f} s; kg/answers.py)")
     click.echo(f"Store: {summary.store_path} (built in {summary.seconds:.1f} s)")
 
 

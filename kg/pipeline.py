@@ -97,6 +97,8 @@ class BuildSummary:
     seconds: float
     graphs: dict[str, int] = field(default_factory=dict)
     validation: Validation = field(default_factory=lambda: Validation("full"))
+    answers: dict[str, int] = field(default_factory=dict)  # rows kept per canned query (kg.answers)
+    answers_seconds: float = 0.0
 
 
 def load(sources: list[SourceFile] | None = None, progress: Progress | None = None) -> Loaded:
@@ -155,10 +157,19 @@ def build(data_dir: Path, root: Path | None = None, progress: Progress | None = 
 
         manifest = {"format": MANIFEST_FORMAT, "kg": __version__, "fingerprint": fingerprint, "sources": sources,
                     "validation": validation.mode, "results": [_result_record(r) for r in report.results]}
-        path = write_new(data_dir, fill, manifest, finish=lambda store, directory: answers.write(store, directory, root))
+        kept: dict[str, int] = {}
+        answers_seconds = 0.0
+
+        def finish(store: ox.Store, directory: Path) -> None:
+            nonlocal answers_seconds
+            t = time.perf_counter()
+            kept.update(answers.write(store, directory, root))
+            answers_seconds = time.perf_counter() - t
+
+        path = write_new(data_dir, fill, manifest, finish=finish)
     graphs = {s.graph: len(loaded.quads[s]) for s in loaded.sources}
     return BuildSummary(len(loaded.sources), sum(graphs.values()), inferred, report, path,
-                        time.perf_counter() - started, graphs, validation)
+                        time.perf_counter() - started, graphs, validation, kept, answers_seconds)
 
 
 def source_state(loaded: Loaded, root: Path, hashes: dict[str, str] | None = None) -> dict[str, dict]:
