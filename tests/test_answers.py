@@ -128,5 +128,6 @@ def test_kg_query_and_the_web_page_read_the_answers(shipped_store, store):
             assert other.status_code == 200 and other.headers["X-KG-Lane"] == "worker"  # not computed by the build
             page = http.get("/queries/gap-findings", params={"offset": canned.page})
             assert page.status_code == 200 and 'class="page-next"' in page.text and expected[0]["case"] in page.text
+            assert "(kept by the build)" in page.text
     finally:
         server.stop()
