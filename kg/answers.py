@@ -7,8 +7,9 @@ store: `answers.sqlite` in the store's own directory, swapped in with it (kg.sto
 first MAX_ROWS rows are kept, in the query's order, as SPARQL JSON terms. A page is read from there
 when the query text is the one the build ran (its SHA-256), the parameters are the defaults and the
 rows asked for lie within the rows kept (every row, when the whole answer was kept); anything else
-(other parameters, an edited query, rows past those kept) runs the query as before. Answers with blank nodes are not kept (their labels are the
-store's). tests/test_answers.py checks that every page read here equals the page the query gives.
+(other parameters, an edited query, rows past those kept) runs the query as before. Answers with blank
+nodes are not kept (their labels are the store's). tests/test_answers.py checks that every page read
+here equals the page the query gives.
 """
 from __future__ import annotations
 

@@ -480,14 +480,14 @@ def query_page(request: Request) -> Response:
         limit = limit or None  # 0: every row
         offset = canned_queries.page_size(offset_arg, "offset") if offset_arg not in (None, "") else 0
         probe = limit + 1 if limit is not None and not fmt else limit  # one more row tells whether a next page exists
-        text = canned_queries.paged(q.text, probe, offset)
-        subs = {var.value: term_json(term) for var, term in canned_queries.bindings(q, given).items()}
         started = time.perf_counter()  # a page the build computed (kg.answers), else the query in a worker
         found = answers.page(kg.store_path, q, given, probe, offset)
         if found is not None and len(found[1]) <= kg.max_rows:  # more rows than the server gives: the worker's cap
             result = Result("solutions", variables=found[0], rows=found[1], count=len(found[1]),
                             seconds=time.perf_counter() - started, lane="answers")
         else:
+            text = canned_queries.paged(q.text, probe, offset)
+            subs = {var.value: term_json(term) for var, term in canned_queries.bindings(q, given).items()}
             result = kg.pool.run(Task(text, substitutions=subs, use_prefixes=True, max_rows=kg.max_rows, timeout=kg.timeout))
         if probe != limit and result.kind == "solutions":
             more = len(result.rows) > limit
