@@ -331,7 +331,7 @@ def run_scale(scale: str, seconds: float, log) -> dict:
     step("base_load", "base-load", lim=limit)
     step("kg_reason", "kg-reason")
     step("base_reason", "base-reason", lim=min(limit, 120))  # rdflib's rules pass: minutes from 100k on
-    step("kg_validate", "kg-validate", lim=limit)  # whole-graph pyshacl: the project's build does this too
+    step("kg_validate", "kg-validate")  # whole-graph pyshacl, the build's own step: no limit (its figure is the point)
     step("base_validate", "base-validate", str(case), lim=limit)
     step("kg_incremental", "kg-incremental", str(case))
     step("kg_answers", "kg-answers")  # the build's last step: the canned queries' answers beside the store
@@ -342,6 +342,7 @@ def run_scale(scale: str, seconds: float, log) -> dict:
          lim=BASE_QUERIES_LIMIT[scale] + 3 * QUERY_LIMIT[scale] + 120)
     r["http"] = http_bench(data_dir, meta, seconds)
     log(f"[{scale}] http done")
+    r["minutes"] = (time.perf_counter() - t) / 60
     return r
 
 
@@ -381,13 +382,21 @@ def _has(package: str) -> bool:
         return False
 
 
+DEFAULT_SCALES = "10k,100k,1m"
+TARGET_SCALE = "1m"  # the scale the speed targets name; a larger one adds the "fits the machine" line
+
+
 def targets(results: dict[str, dict], minutes: float) -> list[str]:
-    """The issue's targets, each with the figure reached at the largest scale run (met or not)."""
-    scale = list(results)[-1]
+    """The issue's targets, each with the figure reached at 1M triples (or the largest scale run, if smaller)."""
+    scale = TARGET_SCALE if TARGET_SCALE in results else list(results)[-1]
     r = results[scale]
     mark = lambda ok: "met" if ok else "**not met**"  # noqa: E731
-    out = ["## Targets", "", f"At the largest scale run ({scale}, {r['generated']['triples']:,} triples):", "",
-           f"- `make bench` under 30 minutes: {minutes:.1f} min ({mark(minutes < 30)})."]
+    default = ",".join(results) == DEFAULT_SCALES or list(results) == ["smoke"]
+    out = ["## Targets", "", f"At {scale} ({r['generated']['triples']:,} triples), the scale the speed targets name:", "",
+           f"- `make bench` (default scales {DEFAULT_SCALES}) under 30 minutes: "
+           + (f"{minutes:.1f} min ({mark(minutes < 30)})." if default else
+              f"not measured alone: this run added scales ({', '.join(results)}) and took {minutes:.1f} min in all"
+              + "".join(f"; {s} {results[s]['minutes']:.1f} min" for s in results if "minutes" in results[s]) + ".")]
     qs = r["kg_queries"]["queries"]
     served = {n: q.get("answers_median", q["median"]) for n, q in qs.items()}
     for label, times in (("as `kg query` and the web page answer it (from the build's answers, kg/answers.py, where it kept them)", served),
@@ -413,6 +422,18 @@ def targets(results: dict[str, dict], minutes: float) -> list[str]:
     out.append(f"- Build (load + reason + validate + answers) within a few minutes and under 4 GB: {'> ' if over else ''}"
                f"{total / 60:.1f} min as separate steps, peak {peak / 1024:.1f} GB "
                f"({mark(not over and total < 300 and peak < 4096)}).")
+    largest = list(results)[-1]
+    if largest != scale:  # the growth curve's top scale: does the build fit the machine?
+        big = results[largest]
+        steps = [big[k] for k in ("kg_load", "kg_reason", "kg_validate", "kg_answers") if k in big]
+        over = any("timeout" in x for x in steps)
+        total = sum(x.get("seconds", x.get("timeout", 0)) for x in steps)
+        peak = max(x["peak_mb"] for x in steps)
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+        out.append(f"- The build at {largest} ({big['generated']['triples']:,} triples) fits the machine ({os.cpu_count()} cores, "
+                   f"{memory / 1024:.0f} GB): {'> ' if over else ''}{total / 60:.1f} min as separate steps, peak "
+                   f"{peak / 1024:.1f} GB ("
+                   + ("not measured whole: a step stopped at its time limit" if over else mark(peak < memory)) + ").")
     h = r["http"]
     deep = r.get("kg_deep_pages", {}).get("queries", {})
     if deep:
@@ -594,13 +615,27 @@ def _ms(v: float | None) -> str:
 def main() -> None:
     global WORK
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scales", default="10k,100k,1m")
+    parser.add_argument("--scales", default=DEFAULT_SCALES)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--http-seconds", type=float, default=2.0)
     parser.add_argument("--work", type=Path, default=WORK, help="Directory for generated data and stores.")
+    parser.add_argument("--report-only", action="store_true",
+                        help="Rewrite the report from the last run's results.json (no measuring); with --minutes and "
+                             "--scales naming that run.")
+    parser.add_argument("--minutes", type=float, help="With --report-only: the last run's total time.")
     args = parser.parse_args()
     WORK = args.work.resolve()
     started = time.perf_counter()
+    if args.report_only:
+        raw = json.loads((WORK / "results.json").read_text())
+        results = {s: {k: ({tuple(key.split("|")[:2]) + (int(key.split("|")[2]),): v for key, v in val.items()}
+                           if k == "http" else val) for k, val in r.items()} for s, r in raw.items()}
+        if ",".join(results) != args.scales:
+            parser.error(f"results.json holds {','.join(results)}, not --scales {args.scales}")
+        started -= 60 * (args.minutes or 0)
+        text = report(results, started, "make bench" if args.scales == DEFAULT_SCALES else f"python -m bench.run --scales {args.scales}")
+        args.out.write_text(text + kept_notes(args.out))
+        return
     WORK.mkdir(parents=True, exist_ok=True)
     results = {}
 
@@ -612,7 +647,7 @@ def main() -> None:
         raw = {s: {k: ({f"{a}|{b}|{c}": v for (a, b, c), v in val.items()} if k == "http" else val) for k, val in r.items()}
                for s, r in results.items()}
         (WORK / "results.json").write_text(json.dumps(raw, indent=1))
-        text = report(results, started, "make bench" if args.scales == "10k,100k,1m" else f"python -m bench.run --scales {args.scales}")
+        text = report(results, started, "make bench" if args.scales == DEFAULT_SCALES else f"python -m bench.run --scales {args.scales}")
         args.out.write_text(text + kept_notes(args.out))
     print(text)
 

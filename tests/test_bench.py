@@ -70,3 +70,18 @@ def test_the_query_steps_run_the_repository_queries_not_the_generated_copy(tmp_p
     canned = steps._canned(tmp_path)
     assert "stale" not in canned and set(canned) == set(queries.discover(ROOT))
     assert all(q.path.parent == ROOT / "queries" for q in canned.values())
+    # --report-only rewrites the page from results.json; with a scale past 1M, the targets are stated at 1M and the
+    # larger scale gets the "fits the machine" line (the smoke results stand in for both scales here)
+    raw = json.loads((tmp_path / "work" / "results.json").read_text())
+    (tmp_path / "work" / "results.json").write_text(json.dumps({"1m": raw["smoke"], "5m": raw["smoke"]}))
+    again = subprocess.run([sys.executable, "-m", "bench.run", "--report-only", "--scales", "1m,5m", "--minutes", "61",
+                            "--work", str(tmp_path / "work"), "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                           timeout=120)
+    assert again.returncode == 0, again.stderr[-3000:]
+    text = out.read_text()
+    assert "At 1m (" in text and "took 61.0 min in all" in text
+    assert re.search(r"^- The build at 5m \([\d,]+ triples\) fits the machine \(\d+ cores, \d+ GB\): [\d.]+ min as separate "
+                     r"steps, peak [\d.]+ GB \(met\)\.$", text, re.M)
+    wrong = subprocess.run([sys.executable, "-m", "bench.run", "--report-only", "--scales", "1m", "--work",
+                            str(tmp_path / "work"), "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 2 and "results.json holds 1m,5m, not --scales 1m" in wrong.stderr
