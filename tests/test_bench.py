@@ -58,18 +58,6 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_scale(tmp_path):
     assert "evaluated by the store (no answers)" in text
     assert len(re.findall(r"^\| smoke \| [\w-]+ \| 100 \| [\d.]+ ms \| [\d.]+ ms \| \d+ \| [\d.]+x \| [\d.]+ ms \| [\d.]+ ms \|$", text, re.M)) == len(
         [q for q in listings if queries.discover(ROOT)[q].page == 100])  # a deep-pages row per listing of 100 rows
-
-
-def test_the_query_steps_run_the_repository_queries_not_the_generated_copy(tmp_path):
-    """A generated project keeps the copy of queries/ made when its data was generated; the query steps
-    run the repository's queries as they are now."""
-    from bench import steps
-
-    (tmp_path / "queries").mkdir()
-    (tmp_path / "queries" / "stale.rq").write_text("# title: a stale copy\nSELECT * WHERE { ?s ?p ?o }\n")
-    canned = steps._canned(tmp_path)
-    assert "stale" not in canned and set(canned) == set(queries.discover(ROOT))
-    assert all(q.path.parent == ROOT / "queries" for q in canned.values())
     # --report-only rewrites the page from results.json; with a scale past 1M, the targets are stated at 1M and the
     # larger scale gets the "fits the machine" line (the smoke results stand in for both scales here)
     raw = json.loads((tmp_path / "work" / "results.json").read_text())
@@ -85,3 +73,15 @@ def test_the_query_steps_run_the_repository_queries_not_the_generated_copy(tmp_p
     wrong = subprocess.run([sys.executable, "-m", "bench.run", "--report-only", "--scales", "1m", "--work",
                             str(tmp_path / "work"), "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert wrong.returncode == 2 and "results.json holds 1m,5m, not --scales 1m" in wrong.stderr
+
+
+def test_the_query_steps_run_the_repository_queries_not_the_generated_copy(tmp_path):
+    """A generated project keeps the copy of queries/ made when its data was generated; the query steps
+    run the repository's queries as they are now."""
+    from bench import steps
+
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "stale.rq").write_text("# title: a stale copy\nSELECT * WHERE { ?s ?p ?o }\n")
+    canned = steps._canned(tmp_path)
+    assert "stale" not in canned and set(canned) == set(queries.discover(ROOT))
+    assert all(q.path.parent == ROOT / "queries" for q in canned.values())
