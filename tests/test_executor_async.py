@@ -59,3 +59,36 @@ def test_a_query_past_its_limit_is_killed_and_the_pool_answers_after(pool: Query
     restarts = pool.restarts
     answers = uvloop.run(slow_then_fast())
     assert pool.restarts == restarts + 1 and [a.boolean for a in answers] == [True, True, True]
+
+
+@pytest.mark.parametrize("wait", [0.0, 1.2])  # close while the settling thread polls, and as its answer arrives
+def test_shutting_down_while_a_cancelled_query_settles_closes_each_pipe_once_and_leaves_no_worker(shipped_store, wait):
+    import multiprocessing as mp
+    import threading
+    import time
+
+    before = {p.pid for p in mp.active_children()}
+    pool = QueryPool(shipped_store, size=2, timeout=10.0, max_rows=5000)
+    errors: list[BaseException] = []
+    hook, threading.excepthook = threading.excepthook, lambda args: errors.append(args.exc_value)
+    try:
+        async def cancel():
+            started = asyncio.ensure_future(pool.run_async(Task(SLOW, timeout=1.0)))
+            await asyncio.sleep(0.3)
+            started.cancel()
+            await asyncio.sleep(0)
+
+        uvloop.run(cancel())
+        settling = [t for t in threading.enumerate() if "_settle" in t.name]
+        assert settling  # the worker owes its answer: a thread waits it out
+        time.sleep(wait)
+        pool.close()  # no EBADF from closing a pipe the settling thread closes too
+        for t in settling:
+            t.join(10)
+        assert errors == []
+        deadline = time.monotonic() + 10
+        while (left := [p for p in mp.active_children() if p.pid not in before]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert left == []  # nor a replacement started after the shutdown
+    finally:
+        threading.excepthook = hook

@@ -406,6 +406,13 @@ class _Worker:
         self.process.start()
         child.close()
         self.isolation: str | None = "unknown"  # None once the worker says it has no network
+        self._closing = threading.Lock()  # the pool's shutdown and a settling thread may both close the pipe
+
+    def _close_conn(self) -> None:
+        """Close the pipe once: two threads closing it together would close its fd twice (EBADF, or worse,
+        another file that got the same number in between)."""
+        with self._closing:
+            self.conn.close()
 
     def ready(self, wait: float = 60.0) -> str | None:
         """Read the worker's start-up message once (None: it has no network; else why not)."""
@@ -420,7 +427,7 @@ class _Worker:
             self.process.kill()
             self.process.join(2)
         finally:
-            self.conn.close()
+            self._close_conn()
 
     def stop(self) -> None:
         try:
@@ -431,7 +438,7 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
             self.process.join(2)
-        self.conn.close()
+        self._close_conn()
 
 
 log = logging.getLogger("kg.serve")
@@ -619,8 +626,14 @@ class QueryPool:
                 worker.conn.recv()
             else:
                 worker = self._replace(worker)
-        except (EOFError, OSError):
+        except (EOFError, OSError):  # also: the pool closed the pipe while shutting down
+            if self._closed:
+                worker.kill()
+                return
             worker = self._replace(worker)
+        if self._closed:  # shut down meanwhile: its workers are stopped, this one too
+            worker.stop()
+            return
         self._idle.put(worker)
 
     def _lost(self, worker: "_Worker") -> tuple["_Worker", Exception]:
