@@ -386,6 +386,13 @@ DEFAULT_SCALES = "10k,100k,1m"
 TARGET_SCALE = "1m"  # the scale the speed targets name; a larger one adds the "fits the machine" line
 
 
+def _build(r: dict) -> tuple[bool, float, float]:
+    """The build's steps at one scale: whether one stopped at its limit, their seconds, their peak MB."""
+    steps = [r[k] for k in ("kg_load", "kg_reason", "kg_validate", "kg_answers") if k in r]
+    return (any("timeout" in x for x in steps), sum(x.get("seconds", x.get("timeout", 0)) for x in steps),
+            max(x["peak_mb"] for x in steps))
+
+
 def targets(results: dict[str, dict], minutes: float) -> list[str]:
     """The issue's targets, each with the figure reached at 1M triples (or the largest scale run, if smaller)."""
     scale = TARGET_SCALE if TARGET_SCALE in results else list(results)[-1]
@@ -415,20 +422,14 @@ def targets(results: dict[str, dict], minutes: float) -> list[str]:
         out.append(f"- One case validated incrementally in well under a second and at least 100x faster than a full "
                    f"validation: {inc['seconds'] * 1000:.0f} ms against {full['seconds']:.1f} s, "
                    f"{full['seconds'] / inc['seconds']:.0f}x ({mark(inc['seconds'] < 0.5 and full['seconds'] / inc['seconds'] >= 100)}).")
-    steps = [r["kg_load"], r["kg_reason"], r["kg_validate"]] + ([r["kg_answers"]] if "kg_answers" in r else [])
-    over = any("timeout" in x for x in steps)
-    total = sum(x.get("seconds", x.get("timeout", 0)) for x in steps)
-    peak = max(x["peak_mb"] for x in steps)
+    over, total, peak = _build(r)
     out.append(f"- Build (load + reason + validate + answers) within a few minutes and under 4 GB: {'> ' if over else ''}"
                f"{total / 60:.1f} min as separate steps, peak {peak / 1024:.1f} GB "
                f"({mark(not over and total < 300 and peak < 4096)}).")
     largest = list(results)[-1]
     if largest != scale:  # the growth curve's top scale: does the build fit the machine?
         big = results[largest]
-        steps = [big[k] for k in ("kg_load", "kg_reason", "kg_validate", "kg_answers") if k in big]
-        over = any("timeout" in x for x in steps)
-        total = sum(x.get("seconds", x.get("timeout", 0)) for x in steps)
-        peak = max(x["peak_mb"] for x in steps)
+        over, total, peak = _build(big)
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
         out.append(f"- The build at {largest} ({big['generated']['triples']:,} triples) fits the machine ({os.cpu_count()} cores, "
                    f"{memory / 1024:.0f} GB): {'> ' if over else ''}{total / 60:.1f} min as separate steps, peak "
@@ -612,6 +613,13 @@ def _ms(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.1f} ms"
 
 
+def _write(out: Path, results: dict[str, dict], started: float, scales: str) -> str:
+    """Write the report (keeping the hand-written notes of the page it replaces); return its generated part."""
+    text = report(results, started, "make bench" if scales == DEFAULT_SCALES else f"python -m bench.run --scales {scales}")
+    out.write_text(text + kept_notes(out))
+    return text
+
+
 def main() -> None:
     global WORK
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -632,9 +640,7 @@ def main() -> None:
                            if k == "http" else val) for k, val in r.items()} for s, r in raw.items()}
         if ",".join(results) != args.scales:
             parser.error(f"results.json holds {','.join(results)}, not --scales {args.scales}")
-        started -= 60 * (args.minutes or 0)
-        text = report(results, started, "make bench" if args.scales == DEFAULT_SCALES else f"python -m bench.run --scales {args.scales}")
-        args.out.write_text(text + kept_notes(args.out))
+        _write(args.out, results, started - 60 * (args.minutes or 0), args.scales)
         return
     WORK.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -647,8 +653,7 @@ def main() -> None:
         raw = {s: {k: ({f"{a}|{b}|{c}": v for (a, b, c), v in val.items()} if k == "http" else val) for k, val in r.items()}
                for s, r in results.items()}
         (WORK / "results.json").write_text(json.dumps(raw, indent=1))
-        text = report(results, started, "make bench" if args.scales == DEFAULT_SCALES else f"python -m bench.run --scales {args.scales}")
-        args.out.write_text(text + kept_notes(args.out))
+        text = _write(args.out, results, started, args.scales)
     print(text)
 
 

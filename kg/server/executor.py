@@ -622,19 +622,15 @@ class QueryPool:
     def _settle(self, worker: "_Worker", task: Task) -> None:
         """Wait out a worker whose caller went away: read and drop its answer, or replace it."""
         try:
-            if worker.conn.poll(task.timeout + 1.0):
+            answered = worker.conn.poll(task.timeout + 1.0)
+            if answered:
                 worker.conn.recv()
-            else:
-                worker = self._replace(worker)
         except (EOFError, OSError):  # also: the pool closed the pipe while shutting down
-            if self._closed:
-                worker.kill()
-                return
-            worker = self._replace(worker)
-        if self._closed:  # shut down meanwhile: its workers are stopped, this one too
-            worker.stop()
+            answered = False
+        if self._closed:  # shut down meanwhile: no replacement, and this worker ends too
+            worker.kill()
             return
-        self._idle.put(worker)
+        self._idle.put(worker if answered else self._replace(worker))
 
     def _lost(self, worker: "_Worker") -> tuple["_Worker", Exception]:
         """The worker stopped while running a query: its replacement, and the error for the client."""
