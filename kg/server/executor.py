@@ -12,6 +12,7 @@ import multiprocessing as mp
 import os
 import queue
 import re
+import select
 import signal
 import sys
 import threading
@@ -27,23 +28,27 @@ from ..answers import json_term, term_json  # noqa: F401 (also used by pages, da
 
 
 def _gone(worker: "_Worker") -> bool:
-    """An idle worker that cannot take a query: its process has ended, its end of the pipe is readable
-    although it owes nothing (a worker that exited), or the kernel shows it a zombie. A worker killed
-    while idle was seen still `is_alive()` with an unreadable pipe although /proc showed it a zombie
-    (tests/test_endpoint_security.py::test_a_worker_killed_while_idle_is_replaced_without_an_error failed
-    1 run in 3); the send then succeeded and the answer's end of file blamed the query (503)."""
+    """An idle worker that cannot take a query: its process has ended (its sentinel is readable), its end
+    of the pipe is readable although it owes nothing (a worker that exited), or the kernel shows it a
+    zombie. A worker killed while idle was seen still alive with an unreadable pipe although /proc showed
+    it a zombie (its query thread still exiting; tests/test_endpoint_security.py::
+    test_a_worker_killed_while_idle_is_replaced_without_an_error failed 1 run in 3); the send then succeeded
+    and the answer's end of file blamed the query (503). One select and one small read: this runs before
+    every query."""
     try:
-        if not worker.process.is_alive() or (worker.isolation != "unknown" and worker.conn.poll(0)):
+        watched = [worker.process.sentinel] + ([worker.conn.fileno()] if worker.isolation != "unknown" else [])
+        if select.select(watched, [], [], 0)[0]:
             return True
-    except (OSError, EOFError, ValueError):
+    except (OSError, ValueError):  # a closed pipe, or a process never started
         return True
-    try:  # a killed worker can be a zombie that is_alive() still reports alive: ask the kernel
-        stat = Path(f"/proc/{worker.process.pid}/stat").read_text()
+    try:  # a killed worker can be a zombie whose pipes are still open: ask the kernel
+        with open(worker.stat_path, "rb") as f:
+            stat = f.read()
     except FileNotFoundError:
         return True
-    except OSError:  # no /proc: what is_alive() said
+    except OSError:  # no /proc: what the sentinel said
         return False
-    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+    return stat.rpartition(b")")[2].split()[0] in (b"Z", b"X")
 
 
 class QueryTimeout(Exception):
@@ -405,6 +410,7 @@ class _Worker:
                                    name="kg-query-worker")
         self.process.start()
         child.close()
+        self.stat_path = f"/proc/{self.process.pid}/stat"
         self.isolation: str | None = "unknown"  # None once the worker says it has no network
         self._closing = threading.Lock()  # the pool's shutdown and a settling thread may both close the pipe
 
