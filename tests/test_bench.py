@@ -85,3 +85,21 @@ def test_the_query_steps_run_the_repository_queries_not_the_generated_copy(tmp_p
     canned = steps._canned(tmp_path)
     assert "stale" not in canned and set(canned) == set(queries.discover(ROOT))
     assert all(q.path.parent == ROOT / "queries" for q in canned.values())
+
+
+def test_a_run_with_added_scales_states_the_default_scales_share_of_its_time():
+    """`make bench` runs the default scales; a run that adds 5m still measures them, each on its own, so
+    the report states their summed minutes against the 30-minute target (and says so when a scale's
+    minutes were not recorded)."""
+    from bench.run import _default_share
+
+    mark = lambda ok: "met" if ok else "**not met**"  # noqa: E731
+    timed = {"10k": {"minutes": 1.5}, "100k": {"minutes": 3.0}, "1m": {"minutes": 20.0}, "5m": {"minutes": 40.0}}
+    assert _default_share(timed, 64.6, mark) == (
+        "24.5 min for the default scales within this run (met); the run added scales (10k, 100k, 1m, 5m) and took "
+        "64.6 min in all; 10k 1.5 min; 100k 3.0 min; 1m 20.0 min; 5m 40.0 min.")
+    timed["1m"]["minutes"] = 26.0
+    assert _default_share(timed, 70.6, mark).startswith("30.5 min for the default scales within this run (**not met**)")
+    untimed = {"1m": {}, "5m": {"minutes": 40.0}}
+    assert _default_share(untimed, 61.0, mark) == (
+        "not measured alone: this run added scales (1m, 5m) and took 61.0 min in all; 5m 40.0 min.")
