@@ -62,14 +62,15 @@ def draw(rev: str, base: str) -> tuple[list[str], list[str], dict[str, list[str]
 
 
 def draw_from(effects: dict[str, list[str]], old_facts: set[str], old_cases: set[str], rev: str,
-              seed: int) -> tuple[list[str], list[str], dict[str, list[str]]]:
+              seed: int, spread: int | None = None) -> tuple[list[str], list[str], dict[str, list[str]]]:
     """The draw of a later sample from `effects` (jurisdiction -> effect IRIs), leaving out the facts
     and cases of earlier samples: one fact from each of 10 random jurisdictions, 5 more from the rest,
     8 cases of data/cases at `rev`; also the population drawn from."""
     groups = {k: [e for e in v if e not in old_facts] for k, v in effects.items()}
     groups = {k: v for k, v in groups.items() if v}
     rng = random.Random(seed)
-    jurisdictions = rng.sample(sorted(groups), sample.MIN_JURISDICTIONS)
+    # one fact from each of `spread` jurisdictions (default: the first review's ten), at most all of them
+    jurisdictions = rng.sample(sorted(groups), min(spread or sample.MIN_JURISDICTIONS, len(groups)))
     facts = [rng.choice(groups[j]) for j in jurisdictions]
     rest = sorted(e for v in groups.values() for e in v if e not in facts)
     facts += rng.sample(rest, sample.N_FACTS - len(facts))

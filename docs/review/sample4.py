@@ -13,9 +13,7 @@ Usage: .venv/bin/python docs/review/sample4.py [--rev REV] [--base BASE]
 from __future__ import annotations
 
 import argparse
-import random
 from collections import defaultdict
-from pathlib import Path
 
 from rdflib import URIRef
 from rdflib.namespace import RDF
@@ -58,16 +56,8 @@ def changed_text_read_facts(rev: str, base: str) -> dict[str, list[str]]:
 def draw(rev: str, base: str) -> tuple[list[str], list[str], dict[str, list[str]]]:
     """15 facts over as many jurisdictions as possible, 8 cases; also the population drawn from."""
     old_facts, old_cases = earlier_samples()
-    groups = {k: [f for f in v if f not in old_facts] for k, v in changed_text_read_facts(rev, base).items()}
-    groups = {k: v for k, v in groups.items() if v}
-    rng = random.Random(SEED)
-    jurisdictions = rng.sample(sorted(groups), min(sample.N_FACTS, len(groups)))
-    facts = [rng.choice(groups[j]) for j in jurisdictions]
-    rest = sorted(f for v in groups.values() for f in v if f not in facts)
-    facts += rng.sample(rest, sample.N_FACTS - len(facts))
-    cases = [Path(p).stem for p in files_at(rev, "data/cases")]
-    cases = rng.sample([c for c in cases if c not in old_cases], sample.N_CASES)
-    return facts, cases, groups
+    return sample2.draw_from(changed_text_read_facts(rev, base), set(old_facts), set(old_cases), rev, SEED,
+                             spread=sample.N_FACTS)
 
 
 def main() -> None:
