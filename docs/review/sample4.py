@@ -21,7 +21,7 @@ from rdflib.namespace import RDF
 import sample  # first review's draw (same folder)
 import sample2  # second review's draw and the change test
 import sample3  # third review's draw
-from sample import NSP, TEXT_READ, files_at, git
+from sample import NSP, TEXT_READ, git
 
 SEED = 20261206
 BASE = "6cb03f1af0595a3a5326eaa51846c296c4b2e410"  # the revision the third review sampled
