@@ -157,6 +157,21 @@ def test_updates_are_refused(http, how):
     assert sparql_get(http, "ASK { <urn:a> <urn:b> <urn:c> }", "application/json").json()["boolean"] is False
 
 
+@pytest.mark.parametrize("text, status", [
+    ("BASE <urn:x/>\nLOAD <urn:y> ;\nCLEAR ALL", 403),                 # several operations, after a BASE
+    ('WITH <urn:g> DELETE { ?s ?p "INSERT" } WHERE { ?s ?p ?o }', 403),  # keywords in a literal
+    ("# INSERT DATA { <urn:a> <urn:b> <urn:c> }\nASK { ?s ?p ?o }", 200),  # an update only in a comment
+    ("SELECT * WHERE { ?s ?p ?o } ; DROP ALL", 400),                     # neither a query nor an update
+])
+def test_an_update_sent_as_a_query_is_told_apart_by_parsing(http, text, status):
+    """`query=` text the engine rejects is refused as an update (403) only when the update grammar
+    accepts it; the decision is made in a query worker, not by a look at the text in the server."""
+    r = http.post("/sparql", data={"query": text}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == status, r.text
+    if status == 403:
+        assert "read-only" in r.text
+
+
 # ----------------------------------------------------------------------------- real client libraries
 
 def test_sparqlwrapper_select_ask_construct(server):

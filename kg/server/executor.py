@@ -71,6 +71,10 @@ class QueryRefused(Exception):
     """The query names a SERVICE endpoint that is not on the allow-list (or cannot be checked)."""
 
 
+class QueryIsUpdate(Exception):
+    """The text is a SPARQL Update (the engine rejected it as a query; rdflib's update grammar accepts it)."""
+
+
 class QueryCrashed(Exception):
     """The query crashed the worker running it (e.g. a parser's stack overflow); the worker was replaced."""
 
@@ -316,6 +320,18 @@ def service_targets(text: str, prefixes: dict[str, str] | None = None) -> list[s
     return found
 
 
+def is_update(text: str) -> bool:
+    """Whether the text parses as a SPARQL 1.1 Update (rdflib's grammar; nothing is resolved or run).
+    Asked in a worker, only of a text the engine rejected as a query, to answer 403 rather than 400."""
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parseUpdate(text)
+    except Exception:  # noqa: BLE001 - pyparsing or recursion errors: not an update it can read
+        return False
+    return True
+
+
 def federation_check(task: Task, allowed: tuple[str, ...], isolated: bool, network: bool) -> tuple[str, str] | None:
     """Decide, before the engine sees the query, whether this worker may evaluate it: None (go on) or
     (status, message) with status "refused" (403) or "network" (every SERVICE is allowed: run it in the
@@ -395,7 +411,9 @@ def _serve(conn, data_dir: str, allowed: tuple[str, ...], isolated: bool, networ
         except QueryTimeout:
             conn.send(("timeout", None))
         except QueryFailed as exc:
-            if not exc.syntax and isolated and mentions_service(task.query):
+            if exc.syntax and is_update(task.query):
+                conn.send(("update", None))
+            elif not exc.syntax and isolated and mentions_service(task.query):
                 conn.send(("refused", _REFUSED.format(f"the query failed in a worker without network access ({exc})")))
             else:
                 conn.send(("syntax" if exc.syntax else "failed", str(exc)))
@@ -685,6 +703,8 @@ class QueryPool:
             raise QueryTimeout()
         if status == "refused":
             raise QueryRefused(payload)
+        if status == "update":
+            raise QueryIsUpdate()
         raise QueryFailed(payload, syntax=(status == "syntax"))
 
     def _network(self) -> "QueryPool":
