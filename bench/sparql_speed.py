@@ -5,7 +5,9 @@ Every server is started once; then, round after round, each one gets the same lo
 IRI look-ups, each request a resource not asked before in that load) at 1, 4 and 16 clients, so a busy
 machine slows them alike. `ceiling` is `kg serve` with its answer cache, asked look-ups it has answered
 already: the HTTP front alone, with no query work at all, the most any design with this front can reach.
-A build other than the working tree is a copy of the `kg` package taken with
+Beside throughput, each line gives the server's CPU time per answered request (the server process and
+every process it started, from /proc): what one request costs wherever it runs, independent of how the
+machine schedules the load. A build other than the working tree is a copy of the `kg` package taken with
 `git archive COMMIT kg` (run with KG_ROOT pointing at this checkout).
 
     python -m bench.sparql_speed --store build/bench/10k/store [--build before=COMMIT] [--rounds 3] [--seconds 3]
@@ -31,6 +33,29 @@ def checkout(commit: str, into: Path) -> Path:
     archive = subprocess.run(["git", "archive", commit, "kg"], cwd=ROOT, check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` and its live descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rpartition(b")")[2].split()
+        except OSError:  # ended meanwhile
+            continue
+        parents[int(entry)] = int(fields[1])
+        used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14, 15 of stat)
+    tree, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        tree.add(p)
+        todo += [child for child, parent in parents.items() if parent == p and child not in tree]
+    return sum(used.get(p, 0.0) for p in tree)
 
 
 def main() -> None:
@@ -83,7 +108,10 @@ def main() -> None:
                     if name == "ceiling":  # each look-up answered once (a cache miss), then measured as cache hits
                         measured = part[50:550]
                         load_test(port, path, measured, 1, 0.005 * len(measured))
-                    results.setdefault((name, c), []).append(load_test(port, path, measured, c, args.seconds))
+                    before = tree_cpu(proc.pid)
+                    result = load_test(port, path, measured, c, args.seconds)
+                    result["cpu_us"] = 1e6 * (tree_cpu(proc.pid) - before) / max(1, result["requests"])
+                    results.setdefault((name, c), []).append(result)
     finally:
         for proc, _port, _path in running.values():
             proc.terminate()
@@ -92,14 +120,15 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
     print(f"store {args.store}, {args.rounds} rounds x {args.seconds:g} s per load, median over rounds "
-          "(q/s, p50 ms, ratio of q/s to bare)")
+          "(q/s, p50 ms, ratio of q/s to bare, server CPU per request)")
     for c in clients:
         bare = statistics.median(r["qps"] for r in results[("bare", c)])
         for name in running:
             rs = results[(name, c)]
             qps, p50 = statistics.median(r["qps"] for r in rs), statistics.median(r["p50_ms"] for r in rs)
+            cpu = statistics.median(r["cpu_us"] for r in rs)
             errors = sum(r["errors"] for r in rs)
-            print(f"  c={c:<3} {name:<10} {qps:8.0f} q/s  p50 {p50:6.2f} ms  {qps / bare:5.2f}x"
+            print(f"  c={c:<3} {name:<10} {qps:8.0f} q/s  p50 {p50:6.2f} ms  {qps / bare:5.2f}x  cpu {cpu:5.0f} us/request"
                   + (f"  errors {errors}" if errors else ""))
     shutil.rmtree(tmp, ignore_errors=True)
 
