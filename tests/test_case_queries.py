@@ -120,7 +120,7 @@ def test_cases_relying_on_an_agreement_and_not_a_statute(store):
         ("CA-STATCAN-OSM", "licence"), ("CN-NBS-BIGDATA", "collaboration-agreement"), ("D4D-ORANGE", "terms-and-conditions"),
         ("ES-INE-MNO-2019", "contract"), ("ESA-GAUSS", "contract"), ("EU-ESSNET-BIGDATA", "grant"), ("EU-ESTAT-MPD-FS", "contract"),
         ("EU-ESTAT-MULTIMNO", "contract"), ("GH-GSS-VODAFONE-FLOWMINDER", "collaboration-agreement"),
-        ("ID-BPS-MPD", "collaboration-agreement"), ("NL-CBS-BRIGHTLANDS", "decision"), ("NL-CBS-CBDS", "collaboration-agreement"),
+        ("NL-CBS-BRIGHTLANDS", "decision"), ("NL-CBS-CBDS", "collaboration-agreement"),
         ("NL-CBS-GEORGETOWN", "mou"), ("NL-CBS-UDC", "collaboration-agreement"), ("NZ-DATA-ILG", "relationship-agreement"),
         ("PH-PSA-CGD", "decision"), ("RW-NISR-HUB", "mou"), ("UK-ONS-ESCOE", "contract"), ("UK-ONS-O2MOTION", "contract"),
         ("UN-GWG-UNGP", "collaboration-agreement"), ("US-CENSUS-HARRIS", "contract"), ("US-NCRN", "grant"), ("WB-ICP-CROWD", "contract"),
