@@ -1,49 +1,6 @@
-"""Draw the sixth issue-12 review sample: 15 text-read legal facts (provision effects and jurisdiction
-positions) from the whole graph, and 8 cases, none of them in the earlier samples (docs/review/sample.py
-to sample5.py).
-
-The population is sample5's: every `nsp:ProvisionEffect` or `nsp:JurisdictionPosition` of a law file
-with at least one `conf:text-read` evidence node at REV, changed or not. The five earlier draws are
-recomputed with their own scripts at their own revisions. One fact from each of min(15, #jurisdictions)
-random jurisdictions, the rest from the remaining facts. Reads the committed data files, so edits in the
-working tree do not change the draw. Usage: .venv/bin/python docs/review/sample6.py [--rev REV]
-"""
-from __future__ import annotations
-
-import argparse
-
-import sample  # first review's draw and the printing (same folder)
-import sample2  # the shared draw_from
-import sample5  # fifth review's draw, its earlier samples and the whole-graph population
-from sample import git
-
-SEED = 20261208
-FIFTH_REV = "4dc92976c19775f7a108596a932e6e78285e312e"  # the revision the fifth review sampled
-
-
-def earlier_samples() -> tuple[set[str], set[str]]:
-    """The facts and cases of the first five samples, recomputed with their scripts."""
-    facts, cases = sample5.earlier_samples()
-    facts5, cases5, _ = sample5.draw(FIFTH_REV)
-    return facts | set(facts5), cases | set(cases5)
-
-
-def draw(rev: str) -> tuple[list[str], list[str], dict[str, list[str]]]:
-    """15 facts over as many jurisdictions as possible, 8 cases; also the population drawn from."""
-    old_facts, old_cases = earlier_samples()
-    return sample2.draw_from(sample5.text_read_facts(rev), old_facts, old_cases, rev, SEED, spread=sample.N_FACTS)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rev", default="HEAD", help="git revision to read the data from")
-    rev = git("rev-parse", parser.parse_args().rev).strip()
-    facts, cases, groups = draw(rev)
-    print(f"revision {rev}, seed {SEED}")
-    print(f"population: {sum(map(len, groups.values()))} text-read effects and positions"
-          f" in {len(groups)} jurisdictions (earlier samples removed)")
-    sample.print_sample(facts, cases)
-
+"""Draw the sixth issue-12 review sample (docs/review/whole_graph.py, review 6: seed and method there).
+Usage: .venv/bin/python docs/review/sample6.py [--rev REV]"""
+from whole_graph import main
 
 if __name__ == "__main__":
-    main()
+    main(6)
