@@ -11,14 +11,12 @@ change the draw. Usage: .venv/bin/python docs/review/sample5.py [--rev REV]
 """
 from __future__ import annotations
 
-import argparse
-
 from rdflib.namespace import RDF
 
 import sample  # first review's draw (same folder)
 import sample2  # second review's draw, the shared draw_from and law_graphs
 import sample4  # fourth review's draw and the fact types
-from sample import NSP, TEXT_READ, git
+from sample import NSP, TEXT_READ
 
 SEED = 20261207
 FOURTH_REV = "45b07c7551f868318fd4de670bc3f655a6e37df9"  # the revision the fourth review sampled
@@ -53,14 +51,9 @@ def draw(rev: str) -> tuple[list[str], list[str], dict[str, list[str]]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rev", default="HEAD", help="git revision to read the data from")
-    rev = git("rev-parse", parser.parse_args().rev).strip()
-    facts, cases, groups = draw(rev)
-    print(f"revision {rev}, seed {SEED}")
-    print(f"population: {sum(map(len, groups.values()))} text-read effects and positions"
-          f" in {len(groups)} jurisdictions (earlier samples removed)")
-    sample.print_sample(facts, cases)
+    from whole_graph import main as draw_and_print  # the later reviews' module, which builds on this one
+
+    draw_and_print(5)
 
 
 if __name__ == "__main__":
