@@ -65,7 +65,8 @@ def draw_from(effects: dict[str, list[str]], old_facts: set[str], old_cases: set
               seed: int, spread: int | None = None) -> tuple[list[str], list[str], dict[str, list[str]]]:
     """The draw of a later sample from `effects` (jurisdiction -> effect IRIs), leaving out the facts
     and cases of earlier samples: one fact from each of 10 random jurisdictions, 5 more from the rest,
-    8 cases of data/cases at `rev`; also the population drawn from."""
+    8 cases of data/cases at `rev` (when fewer than 8 are left unreviewed, those and cases reviewed
+    before); also the population drawn from."""
     groups = {k: [e for e in v if e not in old_facts] for k, v in effects.items()}
     groups = {k: v for k, v in groups.items() if v}
     rng = random.Random(seed)
@@ -75,7 +76,11 @@ def draw_from(effects: dict[str, list[str]], old_facts: set[str], old_cases: set
     rest = sorted(e for v in groups.values() for e in v if e not in facts)
     facts += rng.sample(rest, sample.N_FACTS - len(facts))
     cases = [Path(p).stem for p in files_at(rev, "data/cases")]
-    cases = rng.sample([c for c in cases if c not in old_cases], sample.N_CASES)
+    fresh = [c for c in cases if c not in old_cases]
+    if len(fresh) >= sample.N_CASES:
+        cases = rng.sample(fresh, sample.N_CASES)
+    else:  # every case has been reviewed but a few: those few, then cases reviewed before, checked again
+        cases = fresh + rng.sample([c for c in cases if c in old_cases], sample.N_CASES - len(fresh))
     return facts, cases, groups
 
 
