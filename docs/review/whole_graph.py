@@ -6,7 +6,7 @@ file with at least one `conf:text-read` evidence node at REV, changed or not) wi
 the facts and cases of every earlier review: the first five recomputed with their own scripts
 (sample5.earlier_samples and sample5.draw), the later ones with this module at the revisions they sampled.
 One fact from each of min(15, #jurisdictions) random jurisdictions, the rest from the remaining facts. Reads the
-committed data files, so edits in the working tree do not change a draw. sample6.py to sample10.py call `main`.
+committed data files, so edits in the working tree do not change a draw. sample6.py to sample11.py call `main`.
 """
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ REVIEWS = {
     8: (20261210, "316de8fdc40f23d333bfcbc6a8b2e691d2f7eb82"),
     9: (20261211, "788106aaca27945acd19c7ae181111b0c399a571"),
     10: (20261212, "525f0be6a35bef96c78c0f9773946840b2e1c712"),
+    11: (20261213, "2f4004d3805f539bc4660544091ebe54e42d6591"),
 }
-ORDINALS = {5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth", 9: "ninth", 10: "tenth"}
+ORDINALS = {5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth", 9: "ninth", 10: "tenth", 11: "eleventh"}
 
 
 def earlier_samples(review: int) -> tuple[set[str], set[str]]:
