@@ -393,10 +393,13 @@ def _expected_cells() -> dict[tuple[str, str], list[tuple]]:
         rank, source = (max(own), "article") if own else ((max(inventory), "inventory") if inventory else (None, None))
         numbers = sorted(str(n) for n in g.objects(article, ELI.number))
         bases = sorted(str(b) for b in g.objects(article, N.elementBasis))
+        # its official page: foaf:page, else its own IRI where that is the legislation site's (not minted here)
+        pages = sorted(str(p) for p in g.objects(article, rdflib.FOAF.page))
+        page = pages[0] if pages else ("" if str(article).startswith(BASE) else str(article))
         for country in g.objects(law, ELI.jurisdiction):
             if str(country).startswith(COUNTRY):
                 cells[(str(country).removeprefix(COUNTRY), str(element).removeprefix(ELEM))].append(
-                    (str(article), numbers[0] if numbers else "", bases[0] if bases else "", LEVEL.get(rank), source))
+                    (str(article), numbers[0] if numbers else "", bases[0] if bases else "", LEVEL.get(rank), source, page))
     return {k: sorted(v) for k, v in cells.items()}
 
 
@@ -404,10 +407,18 @@ def test_the_table_on_the_shipped_data_equals_an_independent_walk(shipped_store)
     out = run_kg("links", "--elements", "--format", "json", data_dir=shipped_store)
     assert out.returncode == 0, out.stderr
     table = json.loads(out.stdout)
-    cells = {(j, e): sorted((x["article"], x["number"], x["basis"], x["level"], x["level_from"]) for x in links)
+    cells = {(j, e): sorted((x["article"], x["number"], x["basis"], x["level"], x["level_from"], x["page"]) for x in links)
              for j, by in table["cells"].items() for e, links in by.items()}
     assert cells == _expected_cells()
     assert sorted(table["jurisdictions"]) == sorted({j for j, _ in cells})
+    # the UK's sections are legislation.gov.uk's own ELIs, which are their pages; a minted IRI has none unless read
+    s42 = "http://www.legislation.gov.uk/ukpga/2007/18/section/42"
+    assert {x["page"] for x in cells_of(table, "GBR") if x["article"] == s42} == {s42}
+    assert {x["page"] for x in cells_of(table, "DEU")} == {""}
+
+
+def cells_of(table: dict, iso3: str) -> list[dict]:
+    return [x for links in table["cells"].get(iso3, {}).values() for x in links]
 
 
 def _heldout() -> list[dict[str, str]]:

@@ -290,6 +290,15 @@ def test_pages_for_article_organisation_concept_and_external_iri(http):
     assert r.status_code == 200 and "Canada" in r.text
 
 
+def test_an_article_named_by_the_legislation_sites_own_iri_links_it_as_its_official_text(http):
+    s42 = "http://www.legislation.gov.uk/ukpga/2007/18/section/42"
+    r = http.get("/resource", params={"iri": s42})
+    assert r.status_code == 200 and "Information relating to births and deaths" in r.text
+    assert f'<th>Official text</th><td><a class="ext" href="{s42}">' in r.text
+    r = http.get("/eli/can/act/1985/s-19/sec_13")  # a minted IRI is no page of its own: no such row
+    assert r.status_code == 200 and "the legislation site's own identifier" not in r.text
+
+
 def test_ontology_and_shapes(http):
     r = http.get("/ontology")
     assert r.status_code == 200 and 'id="PartnershipCase"' in r.text and "partnership case" in r.text

@@ -284,7 +284,9 @@ def law_context(v: View, iri: str, n: Node) -> dict[str, Any]:
     cases = d.select(LAW_PAGE_QUERIES["cases"], law=iri)
     positions = d.select(LAW_PAGE_QUERIES["positions"], law=iri)
     law = parent[0]["law"] if parent else None
-    return {"parent": law, "articles": articles, "effects": effects,
+    # an IRI outside the project's base is the legislation site's own identifier (ELI), which is its page
+    official = iri if iri.startswith(("http://", "https://")) and not iri.startswith(v.kg.base) else None
+    return {"parent": law, "articles": articles, "effects": effects, "official_iri": official,
             "amended_by": amended_by, "cited_by": cited_by, "mappings": mappings, "cases": cases, "positions": positions,
             **element_context(v, iri, law)}
 
