@@ -6,7 +6,7 @@ file with at least one `conf:text-read` evidence node at REV, changed or not) wi
 the facts and cases of every earlier review: the first five recomputed with their own scripts
 (sample5.earlier_samples and sample5.draw), the later ones with this module at the revisions they sampled.
 One fact from each of min(15, #jurisdictions) random jurisdictions, the rest from the remaining facts. Reads the
-committed data files, so edits in the working tree do not change a draw. sample6.py to sample11.py call `main`.
+committed data files, so edits in the working tree do not change a draw. sample6.py to sample12.py call `main`.
 """
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ REVIEWS = {
     9: (20261211, "788106aaca27945acd19c7ae181111b0c399a571"),
     10: (20261212, "525f0be6a35bef96c78c0f9773946840b2e1c712"),
     11: (20261213, "2f4004d3805f539bc4660544091ebe54e42d6591"),
+    12: (20261214, "42d3fe285db2c70682cc448d51fbf252277152f0"),
 }
-ORDINALS = {5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth", 9: "ninth", 10: "tenth", 11: "eleventh"}
+ORDINALS = {5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth", 9: "ninth", 10: "tenth", 11: "eleventh", 12: "twelfth"}
 
 
 def earlier_samples(review: int) -> tuple[set[str], set[str]]:
