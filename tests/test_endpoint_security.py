@@ -377,3 +377,38 @@ def test_the_degraded_mode_refuses_what_the_parser_cannot_read():
     assert federation_check(Task("SELECT * { SERVICE <http://127.0.0.1:9/> {} }"), allowed, True, True) is None
     assert federation_check(Task("SELECT * { SERVICE <http://127.0.0.1:9/> {} } # SERVICE"), allowed, True, True)[0] == "refused"
     assert federation_check(Task(lateral), allowed, True, True)[0] == "refused"
+
+
+LATERAL_BODY = "WHERE { ?s ?p ?o LATERAL { SELECT ?x WHERE { ?s ?q ?x } LIMIT 1 } }"  # rdflib cannot read LATERAL
+
+
+@pytest.mark.parametrize("query,expected", [
+    (f"SELECT ?s FROM <http://g/1> {LATERAL_BODY}", True),
+    (f"select ?s from named <http://g/1> {LATERAL_BODY}", True),
+    (f"PREFIX g: <http://g/>\nSELECT ?s FROM g:one {LATERAL_BODY}", True),
+    (f"BASE <http://g/> SELECT * FROM <one> {LATERAL_BODY}", True),
+    (f"CONSTRUCT {{ ?s ?p ?o }} FROM <http://g/1> {LATERAL_BODY}", True),
+    (f"ASK FROM <http://g/1> {LATERAL_BODY[6:]}", True),
+    (f"SELECT * \\u0046ROM <http://g/1> {LATERAL_BODY}", True),  # SPARQL escapes are processed first
+    (f'SELECT ("FROM <http://g/1>" AS ?a) {LATERAL_BODY}', False),  # in a literal of the head
+    (f"SELECT * # FROM <http://g/1>\n{LATERAL_BODY}", False),  # in a comment
+    ('SELECT ?from WHERE { ?s ?p ?from FILTER(?from != "FROM <http://g/1>") '
+     'LATERAL { SELECT ?x WHERE { ?s ?q ?x } LIMIT 1 } }', False),  # a variable, a literal in the body
+    ("SELECT * FROM <http://g/1> WHERE { ?s ?p ?o }", True),  # rdflib reads the whole query
+    ("DESCRIBE <http://a/> FROM <http://g/1>", True),
+    ("SELECT * WHERE { ?s ?p ?o }", False),
+])
+def test_the_dataset_clause_is_read_by_a_parser_even_where_rdflib_cannot_read_the_query(query, expected):
+    """Whether the query names its own dataset (the server then does not impose the union of all graphs)
+    is decided by rdflib's grammar: of the whole query, or of its head when the body is beyond SPARQL 1.1."""
+    from kg.server.executor import dataset_clause
+
+    assert dataset_clause(query) is expected
+
+
+def test_a_head_no_grammar_reads_is_refused_when_from_may_be_in_it():
+    from kg.server.executor import QueryRefused, dataset_clause
+
+    with pytest.raises(QueryRefused, match="default-graph-uri"):
+        dataset_clause("SELECT (<<( ?s ?p ?o )>> AS ?t) FROM <http://g/1> WHERE { ?s ?p ?o }")
+    assert dataset_clause("SELECT (<<( ?s ?p ?o )>> AS ?t) WHERE { ?s ?p ?o }") is False  # no FROM anywhere

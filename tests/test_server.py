@@ -125,6 +125,16 @@ def test_default_graph_is_the_union_and_dataset_parameters_narrow_it(http):
     # decided on the parsed query in the worker: "FROM" inside a literal or a comment is no dataset clause
     r = sparql_get(http, 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(?o != "FROM <x>") } # FROM <y>', "application/json")
     assert n(r) == union
+    # rdflib cannot read LATERAL (oxigraph can): the dataset is then decided on the query's head, parsed alone
+    lateral = "{ ?s ?p ?o LATERAL { SELECT ?x WHERE { ?s ?p ?x } LIMIT 1 } }"
+    r = sparql_get(http, f"SELECT (COUNT(*) AS ?n) FROM <{can_graph}> WHERE {lateral}", "application/json")
+    assert r.status_code == 200 and n(r) == only_can, r.text
+    r = sparql_get(http, f'SELECT (COUNT(*) AS ?n) # FROM <{can_graph}>\nWHERE {lateral}', "application/json")
+    assert r.status_code == 200 and n(r) == union, r.text
+    # a head no grammar here reads (a SPARQL 1.2 triple term) with FROM in it: refused with the way out, not guessed
+    r = sparql_get(http, f"SELECT (<<( ?s ?p ?o )>> AS ?t) FROM <{can_graph}> WHERE {{ ?s ?p ?o }} LIMIT 1",
+                   "application/json")
+    assert r.status_code == 403 and "default-graph-uri" in r.text and "Traceback" not in r.text, r.text
 
 
 def test_cors(http):

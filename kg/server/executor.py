@@ -7,6 +7,7 @@ Results come back as plain data (SPARQL JSON term dicts or N-Triples text), capp
 """
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing as mp
 import os
@@ -257,11 +258,18 @@ def mentions_service(text: str) -> bool:
     return "SERVICE" in expandUnicodeEscapes(text).upper()
 
 
+_DATASET_UNKNOWN = ("Query refused: the server could not read this query's head (the part before WHERE) with its "
+                    "SPARQL 1.1 grammar, so it cannot tell whether the query names its own dataset (FROM / FROM NAMED). "
+                    "Give the dataset with the protocol's default-graph-uri / named-graph-uri parameters instead, or "
+                    "write the head in SPARQL 1.1.")
+
+
 def dataset_clause(text: str) -> bool:
-    """Whether the query has its own FROM / FROM NAMED clause, decided here in the worker: absent when
-    the keyword cannot occur after SPARQL's escape processing, else from rdflib's parse tree. A query
-    rdflib cannot read (oxigraph may) falls back to a look at the text without literals and comments;
-    the choice only sets which default graph the query sees, never what it may reach."""
+    """Whether the query has its own FROM / FROM NAMED clause, decided here in the worker by a parser: absent
+    when the keyword cannot occur after SPARQL's escape processing, else from rdflib's parse tree of the whole
+    query, or, when rdflib cannot read the whole (oxigraph may: SPARQL 1.2 syntax, LATERAL), of its head alone
+    (prologue, query form, dataset clauses: `query_head`). Raises QueryRefused when not even the head parses.
+    The choice only sets which default graph the query sees, never what it may reach."""
     from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseQuery
 
     expanded = expandUnicodeEscapes(text)
@@ -269,9 +277,29 @@ def dataset_clause(text: str) -> bool:
         return False
     try:
         return "datasetClause" in parseQuery(text)[1]  # (CompValue.get returns the key itself when absent)
-    except Exception:  # noqa: BLE001 - pyparsing or recursion errors: rdflib cannot read it
-        from .sparql import has_dataset_clause
-        return has_dataset_clause(expanded)
+    except Exception:  # noqa: BLE001 - pyparsing or recursion errors: rdflib cannot read the whole query
+        pass
+    try:
+        return len(query_head().parse_string(expanded, parse_all=False)["datasets"]) > 0
+    except Exception:  # noqa: BLE001 - the head is outside rdflib's grammar too: say so, do not guess
+        raise QueryRefused(_DATASET_UNKNOWN) from None
+
+
+@functools.lru_cache(maxsize=1)
+def query_head():
+    """rdflib's SPARQL 1.1 productions for a query's head: prologue, the query form up to its dataset clauses
+    (SELECT clause, CONSTRUCT with or without template, ASK, DESCRIBE targets), then every FROM / FROM NAMED
+    clause, collected as `datasets`. Parsed with parse_all=False: what follows (the WHERE clause) is not read."""
+    from pyparsing import CaselessKeyword, Group, OneOrMore, Optional, ZeroOrMore, rest_of_line
+    from rdflib.plugins.sparql import parser as grammar
+
+    form = (grammar.SelectClause
+            | CaselessKeyword("CONSTRUCT") + Optional(grammar.ConstructTemplate)
+            | CaselessKeyword("ASK")
+            | CaselessKeyword("DESCRIBE") + (OneOrMore(grammar.VarOrIri) | "*"))
+    head = grammar.Prologue + form + Group(ZeroOrMore(grammar.DatasetClause))("datasets")
+    head.ignore("#" + rest_of_line)
+    return head
 
 
 class Unparseable(Exception):
@@ -410,6 +438,8 @@ def _serve(conn, data_dir: str, allowed: tuple[str, ...], isolated: bool, networ
             conn.send(("ok", result))
         except QueryTimeout:
             conn.send(("timeout", None))
+        except QueryRefused as exc:  # the dataset of a query whose head no grammar here reads (dataset_clause)
+            conn.send(("refused", str(exc)))
         except QueryFailed as exc:
             if exc.syntax and is_update(task.query):
                 conn.send(("update", None))

@@ -8,7 +8,6 @@ parser's message; GET without a query returns the service description.
 """
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qs
 import pyoxigraph as ox
 from starlette.requests import Request
@@ -21,15 +20,8 @@ from ..queries import nesting_error
 from .executor import (QueryCrashed, QueryFailed, QueryIsUpdate, QueryRefused, QueryTimeout, Result, ServerBusy,
                        Task, WorkerLost)
 
-_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*', re.S)
 READ_ONLY = ("This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is refused. "
              "Change the source files under data/ and run `kg build` instead.")
-
-
-def _strip(query: str) -> str:
-    """The query with comments and string literals blanked (IRIs kept), for keyword checks."""
-    return _TOKENS.sub(lambda m: m.group(0) if m.group(0).startswith("<") else " ", query)
-
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -45,12 +37,6 @@ async def read_body(request: Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
-
-
-def has_dataset_clause(text: str) -> bool:
-    """A look for FROM / FROM NAMED in the text without literals and comments: the worker's fallback
-    when rdflib cannot parse a query (kg/server/executor.py dataset_clause)."""
-    return bool(re.search(r"\bFROM\s+(NAMED\s+)?(<|[A-Za-z_][\w.-]*:|:)", _strip(text), re.I))
 
 
 def offers_for(kind: str) -> list[str]:
