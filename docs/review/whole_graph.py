@@ -6,7 +6,7 @@ file with at least one `conf:text-read` evidence node at REV, changed or not) wi
 the facts and cases of every earlier review: the first five recomputed with their own scripts
 (sample5.earlier_samples and sample5.draw), the later ones with this module at the revisions they sampled.
 One fact from each of min(15, #jurisdictions) random jurisdictions, the rest from the remaining facts. Reads the
-committed data files, so edits in the working tree do not change a draw. sample6.py to sample14.py call `main`.
+committed data files, so edits in the working tree do not change a draw. sample6.py to sample15.py call `main`.
 """
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ REVIEWS = {
     12: (20261214, "42d3fe285db2c70682cc448d51fbf252277152f0"),
     13: (20261215, "56b0a25bbc5d94a4f4d81d190a05b6a8d0783317"),
     14: (20261216, "8ba81334b59e5459ab366a40834ba738ac37e28b"),
+    15: (20261217, "ae9e59f1693ba3bede1c9ff34b6226e00b037617"),
 }
-ORDINALS = {5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth", 9: "ninth", 10: "tenth", 11: "eleventh", 12: "twelfth", 13: "thirteenth", 14: "fourteenth"}
+ORDINALS = {5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth", 9: "ninth", 10: "tenth", 11: "eleventh", 12: "twelfth", 13: "thirteenth", 14: "fourteenth", 15: "fifteenth"}
 
 
 def earlier_samples(review: int) -> tuple[set[str], set[str]]:
