@@ -412,3 +412,14 @@ def test_a_head_no_grammar_reads_is_refused_when_from_may_be_in_it():
     with pytest.raises(QueryRefused, match="default-graph-uri"):
         dataset_clause("SELECT (<<( ?s ?p ?o )>> AS ?t) FROM <http://g/1> WHERE { ?s ?p ?o }")
     assert dataset_clause("SELECT (<<( ?s ?p ?o )>> AS ?t) WHERE { ?s ?p ?o }") is False  # no FROM anywhere
+
+
+def test_reading_the_head_leaves_rdflibs_grammar_as_it_was():
+    """The head is built from rdflib's shared productions; it must not give them a second comment rule."""
+    from rdflib.plugins.sparql import parser as grammar
+
+    from kg.server.executor import dataset_clause
+
+    before = [len(e.ignoreExprs) for e in (grammar.SelectClause, grammar.DatasetClause, grammar.Prologue)]
+    assert dataset_clause(f"SELECT * FROM <http://g/1> {LATERAL_BODY}") is True
+    assert [len(e.ignoreExprs) for e in (grammar.SelectClause, grammar.DatasetClause, grammar.Prologue)] == before

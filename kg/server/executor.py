@@ -290,7 +290,7 @@ def query_head():
     """rdflib's SPARQL 1.1 productions for a query's head: prologue, the query form up to its dataset clauses
     (SELECT clause, CONSTRUCT with or without template, ASK, DESCRIBE targets), then every FROM / FROM NAMED
     clause, collected as `datasets`. Parsed with parse_all=False: what follows (the WHERE clause) is not read."""
-    from pyparsing import CaselessKeyword, Group, OneOrMore, Optional, ZeroOrMore, rest_of_line
+    from pyparsing import CaselessKeyword, Group, OneOrMore, Optional, ZeroOrMore
     from rdflib.plugins.sparql import parser as grammar
 
     form = (grammar.SelectClause
@@ -298,7 +298,7 @@ def query_head():
             | CaselessKeyword("ASK")
             | CaselessKeyword("DESCRIBE") + (OneOrMore(grammar.VarOrIri) | "*"))
     head = grammar.Prologue + form + Group(ZeroOrMore(grammar.DatasetClause))("datasets")
-    head.ignore("#" + rest_of_line)
+    head.ignore(grammar.QueryUnit.ignoreExprs[0])  # rdflib's own comment rule: its shared productions get no second one
     return head
 
 
