@@ -415,11 +415,17 @@ def test_a_head_no_grammar_reads_is_refused_when_from_may_be_in_it():
 
 
 def test_reading_the_head_leaves_rdflibs_grammar_as_it_was():
-    """The head is built from rdflib's shared productions; it must not give them a second comment rule."""
-    from rdflib.plugins.sparql import parser as grammar
-
-    from kg.server.executor import dataset_clause
-
-    before = [len(e.ignoreExprs) for e in (grammar.SelectClause, grammar.DatasetClause, grammar.Prologue)]
-    assert dataset_clause(f"SELECT * FROM <http://g/1> {LATERAL_BODY}") is True
-    assert [len(e.ignoreExprs) for e in (grammar.SelectClause, grammar.DatasetClause, grammar.Prologue)] == before
+    """The head is built from rdflib's shared productions; it must not give them a second comment rule.
+    Run in a fresh interpreter, where the head has not been built yet."""
+    script = (
+        "from rdflib.plugins.sparql import parser as g\n"
+        "from kg.server.executor import dataset_clause\n"
+        "parts = (g.SelectClause, g.DatasetClause, g.Prologue, g.ConstructTemplate)\n"
+        "before = [len(e.ignoreExprs) for e in parts]\n"
+        f"assert dataset_clause({('SELECT * FROM <http://g/1> ' + LATERAL_BODY)!r}) is True\n"
+        "after = [len(e.ignoreExprs) for e in parts]\n"
+        "assert before == after, (before, after)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
